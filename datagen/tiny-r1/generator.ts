@@ -1,0 +1,97 @@
+// tiny-r1: column addition with carries, and its programmatic teacher that reasons digit by digit in the
+// R1 format. Seeded and deterministic: the same seed and parameters give byte-identical files.
+
+import { Rng } from '../../src/util/rng.js';
+
+export const GENERATOR_VERSION = 1;
+
+/** Operands are zero-padded to this many digits, so every column sits at a fixed position in the prompt. */
+export const WIDTH = 4;
+
+/** The chat characters this task uses (the tokenizer of the tiny model is built from them). */
+export const TASK_CHARS = '0123456789+=:;';
+
+export interface AddProblem {
+  id: string;
+  a: number;
+  b: number;
+  /** The question as the user sends it, operands zero-padded to WIDTH digits, e.g. "0347+0589". */
+  question: string;
+  answer: string;
+  digits: number;
+}
+
+/** Digit counts are drawn per operand from `weights` (index 0 = 1 digit). */
+export interface SplitSpec {
+  name: string;
+  count: number;
+  digit_weights: number[];
+}
+
+export function makeProblem(rng: Rng, weights: readonly number[]): Omit<AddProblem, 'id'> {
+  const digits = () => 1 + weightedIndex(rng, weights);
+  const num = (n: number) => (n === 1 ? rng.int(0, 9) : rng.int(10 ** (n - 1), 10 ** n - 1));
+  const da = digits();
+  const db = digits();
+  const a = num(da);
+  const b = num(db);
+  const pad = (x: number) => String(x).padStart(WIDTH, '0');
+  return { a, b, question: `${pad(a)}+${pad(b)}`, answer: String(a + b), digits: Math.max(da, db) };
+}
+
+function weightedIndex(rng: Rng, w: readonly number[]): number {
+  const total = w.reduce((x, y) => x + y, 0);
+  let r = rng.next() * total;
+  for (let i = 0; i < w.length; i++) {
+    r -= w[i];
+    if (r < 0) return i;
+  }
+  return w.length - 1;
+}
+
+/**
+ * The teacher's trace: one step per column from the right over all WIDTH columns, "x+y+c=ss:partial;"
+ * where ss is the column sum in two digits and partial is the sum's digits so far; a final carry adds a
+ * step "0+0+1=01:…". Then the answer without leading zeros:
+ * `<think>7+9+0=16:6;4+8+1=13:36;3+5+1=09:936;0+0+0=00:0936;</think><answer>936</answer>`.
+ */
+export function teacherTrace(a: number, b: number): string {
+  const da = String(a).padStart(WIDTH, '0').split('').reverse().map(Number);
+  const db = String(b).padStart(WIDTH, '0').split('').reverse().map(Number);
+  const n = Math.max(da.length, db.length);
+  let carry = 0;
+  let partial = '';
+  let steps = '';
+  for (let i = 0; i < n || carry; i++) {
+    const x = da[i] ?? 0;
+    const y = db[i] ?? 0;
+    const s = x + y + carry;
+    partial = String(s % 10) + partial;
+    steps += `${x}+${y}+${carry}=${String(s).padStart(2, '0')}:${partial};`;
+    carry = s >= 10 ? 1 : 0;
+  }
+  return `<think>${steps}</think><answer>${String(a + b)}</answer>`;
+}
+
+/**
+ * Draws the splits in order from one stream, rejecting any question already used by an earlier split,
+ * so the splits are disjoint by construction (and checked again by the caller).
+ */
+export function generateSplits(seed: number, splits: readonly SplitSpec[]): Record<string, AddProblem[]> {
+  const rng = new Rng(`tiny-r1/${seed}`);
+  const seen = new Set<string>();
+  const out: Record<string, AddProblem[]> = {};
+  for (const split of splits) {
+    const rows: AddProblem[] = [];
+    let attempts = 0;
+    while (rows.length < split.count) {
+      if (++attempts > split.count * 50) throw new Error(`split ${split.name}: cannot draw ${split.count} distinct problems from digit_weights ${JSON.stringify(split.digit_weights)}`);
+      const p = makeProblem(rng, split.digit_weights);
+      if (seen.has(p.question)) continue;
+      seen.add(p.question);
+      rows.push({ id: `${split.name}-${rows.length}`, ...p });
+    }
+    out[split.name] = rows;
+  }
+  return out;
+}

@@ -1,0 +1,182 @@
+// The recipe schema: one zod schema is the source of the recipe's types, defaults and error messages.
+// Unknown keys are errors; every error names the file, the line, the key and the allowed values.
+
+import { readFileSync } from 'node:fs';
+import { parseDocument, LineCounter, isMap, isSeq, type Node } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../util/errors.js';
+
+export const LOSS_TYPES = ['grpo', 'dr_grpo', 'dapo', 'bnpo'] as const;
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+
+const Split = z.strictObject({
+  count: positiveInt,
+  /** Relative weights of 1, 2, 3, … digit operands. */
+  digit_weights: z.array(z.number().nonnegative()).min(1),
+});
+
+const Model = z.strictObject({
+  d_model: positiveInt,
+  n_layer: positiveInt,
+  n_head: positiveInt,
+  context_length: positiveInt,
+});
+
+const Optim = {
+  lr: z.number().positive(),
+  warmup_steps: z.number().int().nonnegative().default(0),
+  min_lr_ratio: fraction.default(0.1),
+  weight_decay: z.number().nonnegative().default(0),
+  grad_clip: z.number().nonnegative().default(1),
+  beta1: fraction.default(0.9),
+  beta2: fraction.default(0.99),
+};
+
+const Sft = z.strictObject({
+  steps: positiveInt,
+  batch_size: positiveInt,
+  ...Optim,
+  checkpoint_every: positiveInt.default(50),
+  log_every: positiveInt.default(10),
+});
+
+const RewardRef = z.strictObject({ name: z.string(), weight: z.number().default(1) });
+
+const Grpo = z.strictObject({
+  steps: positiveInt,
+  prompts_per_step: positiveInt,
+  /** G: completions sampled per prompt. */
+  group_size: z.number().int().min(2),
+  temperature: z.number().positive(),
+  top_p: z.number().gt(0).max(1).default(1),
+  max_tokens: positiveInt,
+  ...Optim,
+  /** KL coefficient to the reference (SFT) model; 0 turns the reference off. */
+  beta: z.number().nonnegative().default(0),
+  epsilon: z.number().positive().default(0.2),
+  epsilon_high: z.number().positive().optional(),
+  loss_type: z.enum(LOSS_TYPES).default('grpo'),
+  scale_rewards: z.boolean().default(true),
+  /** Policy-gradient passes over each sampled batch (TRL's num_iterations, the μ of the GRPO paper). */
+  ppo_epochs: positiveInt.default(1),
+  rewards: z.array(RewardRef).min(1),
+  checkpoint_every: positiveInt.default(10),
+});
+
+const Eval = z.strictObject({
+  models: z.array(z.string()).min(1),
+  n_samples: positiveInt,
+  temperature: z.number().positive(),
+  top_p: z.number().gt(0).max(1).default(1),
+  max_tokens: positiveInt,
+  paired: z.tuple([z.string(), z.string()]).optional(),
+  bootstrap_resamples: positiveInt.default(2000),
+  batch_size: positiveInt.default(128),
+});
+
+export const Recipe = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  version: positiveInt,
+  description: z.string().default(''),
+  seed: z.number().int().nonnegative(),
+  backend: z.enum(['wasm', 'cpu', 'webgpu']).default('wasm'),
+  /** The completion format the teacher writes and the format reward checks, stated for readers. */
+  format: z.string(),
+  datagen: z.strictObject({
+    generator: z.string(),
+    splits: z.strictObject({ sft: Split, rl: Split, test: Split }),
+  }),
+  model: Model,
+  sft: Sft,
+  grpo: Grpo,
+  eval: Eval,
+});
+
+export type Recipe = z.infer<typeof Recipe>;
+export type GrpoConfig = Recipe['grpo'];
+export type SftConfig = Recipe['sft'];
+export type EvalConfig = Recipe['eval'];
+
+export interface LoadedRecipe {
+  recipe: Recipe;
+  path: string;
+  text: string;
+}
+
+export interface ExtraCheck {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Parses and validates a recipe; `check` adds checks that need registries (reward names, generators). */
+export function parseRecipe(text: string, file: string, check?: (r: Recipe) => ExtraCheck[]): Recipe {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: e.linePos?.[0]?.line });
+  }
+  const lineOf = (path: (string | number)[]) => {
+    let node: Node | null | undefined = doc.contents as Node;
+    let line: number | undefined;
+    for (const key of path) {
+      if (!(isMap(node) || isSeq(node))) break;
+      const pair: { key: unknown; value: unknown } | undefined = isMap(node) ? node.items.find((it) => (it.key as { value?: unknown })?.value === key) : undefined;
+      const next: Node | undefined = isMap(node) ? (pair?.value as Node | undefined) : (node.items[key as number] as Node | undefined);
+      const anchor = (pair?.key as Node | undefined) ?? next;
+      if (anchor?.range) line = lc.linePos(anchor.range[0]).line;
+      node = next;
+    }
+    return line;
+  };
+  const result = Recipe.safeParse(doc.toJS());
+  const issues: ExtraCheck[] = [];
+  if (!result.success) {
+    for (const is of result.error.issues) {
+      const path = is.path.filter((k): k is string | number => typeof k !== 'symbol');
+      if (is.code === 'unrecognized_keys') {
+        const allowed = allowedKeys(path);
+        for (const k of is.keys) issues.push({ path: [...path, k], message: `unknown key "${k}"; allowed keys here: ${allowed.join(', ')}` });
+      } else if (is.code === 'invalid_value') {
+        issues.push({ path, message: `${is.message}; allowed values: ${is.values.map(String).join(', ')}` });
+      } else issues.push({ path, message: is.message });
+    }
+  } else if (check) issues.push(...check(result.data));
+  if (issues.length) {
+    const first = issues[0];
+    const key = first.path.join('.');
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` : '';
+    throw new InputError(first.message + more, { file, line: lineOf(first.path), field: key });
+  }
+  return result.data!;
+}
+
+export function loadRecipe(path: string, check?: (r: Recipe) => ExtraCheck[]): LoadedRecipe {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError('recipe file not found', { file: path, hint: 'recipes live in recipes/<name>/v<N>.yaml, e.g. recipes/tiny-r1/v1.yaml' });
+  }
+  return { recipe: parseRecipe(text, path, check), path, text };
+}
+
+/** Keys the schema allows at a path (for "unknown key" messages). */
+function allowedKeys(path: (string | number)[]): string[] {
+  let s: z.ZodType = Recipe;
+  for (const k of path) {
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = s.shape[k as string];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else return [];
+  }
+  s = unwrap(s);
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+function unwrap(s: z.ZodType): z.ZodType {
+  while (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+  return s;
+}

@@ -1,0 +1,152 @@
+// A small GPT-style decoder (pre-LayerNorm, learned positions, tied embeddings) in tfjs, written for wasm:
+// every dense product is a rank-2 matMul without transpose flags, in both passes (see TFJS-NOTES.md).
+
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../util/rng.js';
+import { ShapeError } from '../util/errors.js';
+
+export interface GptConfig {
+  vocab_size: number;
+  d_model: number;
+  n_layer: number;
+  n_head: number;
+  context_length: number;
+}
+
+export type Params = Record<string, tf.Variable>;
+
+/** x @ w for rank-2 tensors; the gradient uses explicit transposes so wasm stays on XNNPACK. */
+export const mm = tf.customGrad(((...args: unknown[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, tf.transpose(sb as tf.Tensor2D)), tf.matMul(tf.transpose(sa as tf.Tensor2D), g)];
+    },
+  };
+}) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+
+export function countParams(params: Params): number {
+  return Object.values(params).reduce((n, v) => n + v.size, 0);
+}
+
+/** Deterministic initialisation from a seed (GPT-2's: N(0, 0.02), residual projections scaled by 1/sqrt(2L)). */
+export function initParams(cfg: GptConfig, seed: number | string): Params {
+  const rng = new Rng(`init/${seed}`);
+  const { d_model: d, n_layer: L, vocab_size: V, context_length: T } = cfg;
+  const normal = (shape: number[], std: number, _name: string) => {
+    const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
+    for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
+    return tf.variable(tf.tensor(a, shape), true);
+  };
+  const fill = (shape: number[], v: number, _name: string) => tf.variable(tf.fill(shape, v), true);
+  const p: Params = { wte: normal([V, d], 0.02, 'wte'), wpe: normal([T, d], 0.01, 'wpe') };
+  const residStd = 0.02 / Math.sqrt(2 * L);
+  for (let l = 0; l < L; l++) {
+    p[`h${l}.ln1_g`] = fill([d], 1, `h${l}.ln1_g`);
+    p[`h${l}.ln1_b`] = fill([d], 0, `h${l}.ln1_b`);
+    p[`h${l}.attn_w`] = normal([d, 3 * d], 0.02, `h${l}.attn_w`);
+    p[`h${l}.attn_b`] = fill([3 * d], 0, `h${l}.attn_b`);
+    p[`h${l}.proj_w`] = normal([d, d], residStd, `h${l}.proj_w`);
+    p[`h${l}.proj_b`] = fill([d], 0, `h${l}.proj_b`);
+    p[`h${l}.ln2_g`] = fill([d], 1, `h${l}.ln2_g`);
+    p[`h${l}.ln2_b`] = fill([d], 0, `h${l}.ln2_b`);
+    p[`h${l}.fc_w`] = normal([d, 4 * d], 0.02, `h${l}.fc_w`);
+    p[`h${l}.fc_b`] = fill([4 * d], 0, `h${l}.fc_b`);
+    p[`h${l}.fc2_w`] = normal([4 * d, d], residStd, `h${l}.fc2_w`);
+    p[`h${l}.fc2_b`] = fill([d], 0, `h${l}.fc2_b`);
+  }
+  p.lnf_g = fill([d], 1, 'lnf_g');
+  p.lnf_b = fill([d], 0, 'lnf_b');
+  return p;
+}
+
+function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(g).add(b) as tf.Tensor2D;
+}
+
+function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return mm(x, w).add(b) as tf.Tensor2D;
+}
+
+function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  return x.mul(tf.sigmoid(x.mul(1.702))) as tf.Tensor2D;
+}
+
+/** Per-layer attention keys and values, [B*H, Tc, dh] each. */
+export interface KvCache {
+  k: tf.Tensor3D[];
+  v: tf.Tensor3D[];
+}
+
+/**
+ * The transformer on token ids [B, T] with position ids [B, T] and an additive attention bias
+ * [B, 1, T, Tk] (0 or -1e9, causal and padding); returns final hidden states [B*T, d].
+ * With `cache`, keys and values of earlier positions are prepended and the new ones appended to it.
+ */
+export function hidden(p: Params, cfg: GptConfig, ids: tf.Tensor2D, pos: tf.Tensor2D, bias: tf.Tensor, cache?: KvCache): tf.Tensor2D {
+  const [B, T] = ids.shape;
+  const { d_model: d, n_head: H, n_layer: L } = cfg;
+  const dh = d / H;
+  if (T > cfg.context_length) throw new ShapeError('token ids', `[B, T <= ${cfg.context_length}]`, ids.shape);
+  let x = tf.gather(p.wte, ids.reshape([B * T])).add(tf.gather(p.wpe, pos.reshape([B * T]))) as tf.Tensor2D; // [B*T, d]
+  const scale = 1 / Math.sqrt(dh);
+  for (let l = 0; l < L; l++) {
+    const h = layerNorm(x, p[`h${l}.ln1_g`], p[`h${l}.ln1_b`]);
+    const qkv = linear(h, p[`h${l}.attn_w`], p[`h${l}.attn_b`]) // [B*T, 3d]
+      .reshape([B, T, 3, H, dh])
+      .transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
+    const [q, kNew, vNew] = tf.split(qkv, 3, 0).map((t) => t.reshape([B * H, T, dh]) as tf.Tensor3D);
+    let k = kNew;
+    let v = vNew;
+    if (cache) {
+      if (cache.k[l]) {
+        k = tf.concat([cache.k[l], kNew], 1);
+        v = tf.concat([cache.v[l], vNew], 1);
+        cache.k[l].dispose();
+        cache.v[l].dispose();
+      }
+      cache.k[l] = tf.keep(k);
+      cache.v[l] = tf.keep(v);
+    }
+    const Tk = k.shape[1];
+    const att = tf
+      .matMul(q, k, false, true)
+      .mul(scale)
+      .reshape([B, H, T, Tk])
+      .add(bias);
+    const probs = tf.softmax(att).reshape([B * H, T, Tk]) as tf.Tensor3D;
+    const y = tf
+      .matMul(probs, v) // [B*H, T, dh]
+      .reshape([B, H, T, dh])
+      .transpose([0, 2, 1, 3])
+      .reshape([B * T, d]) as tf.Tensor2D;
+    x = x.add(linear(y, p[`h${l}.proj_w`], p[`h${l}.proj_b`]));
+    const h2 = layerNorm(x, p[`h${l}.ln2_g`], p[`h${l}.ln2_b`]);
+    x = x.add(linear(gelu(linear(h2, p[`h${l}.fc_w`], p[`h${l}.fc_b`])), p[`h${l}.fc2_w`], p[`h${l}.fc2_b`]));
+  }
+  return layerNorm(x, p.lnf_g, p.lnf_b);
+}
+
+/** Logits [N, V] from hidden states [N, d] with the tied embedding. */
+export function head(p: Params, h: tf.Tensor2D): tf.Tensor2D {
+  return mm(h, tf.transpose(p.wte));
+}
+
+/** Causal bias [1, 1, T, T] for a training batch whose sequences all start at position 0. */
+export function causalBias(T: number): tf.Tensor4D {
+  const a = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) a[i * T + j] = -1e9;
+  return tf.tensor4d(a, [1, 1, T, T]);
+}
+
+/** Logits [B*T, V] for right-padded training sequences [B, T]. */
+export function forward(p: Params, cfg: GptConfig, ids: tf.Tensor2D): tf.Tensor2D {
+  const [B, T] = ids.shape;
+  const pos = tf.tile(tf.range(0, T, 1, 'int32').reshape([1, T]), [B, 1]) as tf.Tensor2D;
+  return head(p, hidden(p, cfg, ids, pos, causalBias(T)));
+}

@@ -1,0 +1,36 @@
+// Provenance of a run: git commit and dirty flag (simple-git), package versions, machine.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { simpleGit } from 'simple-git';
+
+export async function gitState(root: string): Promise<{ commit: string | null; dirty: boolean | null }> {
+  try {
+    const git = simpleGit(root);
+    if (!(await git.checkIsRepo())) return { commit: null, dirty: null };
+    const commit = (await git.revparse(['HEAD']).catch(() => null))?.trim() ?? null;
+    const status = await git.status();
+    return { commit, dirty: !status.isClean() };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+export function packageVersions(root: string): Record<string, string> {
+  const require = createRequire(`${root}/package.json`);
+  const own = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string };
+  const out: Record<string, string> = { reprise: own.version, node: process.version };
+  for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'hono', 'mathjs', 'zod']) {
+    try {
+      out[name] = (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+    } catch {
+      out[name] = 'unknown';
+    }
+  }
+  return out;
+}
+
+export function machine(): { platform: string; cpus: number } {
+  return { platform: `${os.platform()}-${os.arch()} ${os.cpus()[0]?.model ?? ''}`.trim(), cpus: os.cpus().length };
+}

@@ -1,0 +1,164 @@
+// Runs a recipe: datagen → init → SFT → GRPO → eval of each model → report. The one module that knows the
+// order of stages. Each stage is cached by the hash of its inputs; a killed run resumes where it stopped.
+
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { loadRecipe, type Recipe } from '../config/recipe.js';
+import { FAMILIES } from '../../datagen/index.js';
+import { REWARD_NAMES } from '../rewards/index.js';
+import { RegistryError } from '../util/errors.js';
+import { sha256, sha256File } from '../util/hash.js';
+import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
+import { log, formatDuration } from '../util/progress.js';
+import { RUN_SCHEMA, type DatasetRef, type ModelResult, type RunSummary } from '../eval/results.js';
+import { finishStage, openStage, type Stage } from './stages.js';
+import { gitState, machine, packageVersions } from './provenance.js';
+import type { DatasetRow } from '../../datagen/types.js';
+
+export interface RunOptions {
+  recipePath: string;
+  root?: string;
+  workDir?: string;
+  reportsDir?: string;
+  force?: boolean;
+}
+
+export function validateRecipe(path: string) {
+  return loadRecipe(path, (r) => {
+    const issues = [];
+    if (!FAMILIES[r.datagen.generator]) issues.push({ path: ['datagen', 'generator'], message: new RegistryError('dataset family', r.datagen.generator, Object.keys(FAMILIES)).message });
+    r.grpo.rewards.forEach((rw, i) => {
+      if (!REWARD_NAMES.includes(rw.name)) issues.push({ path: ['grpo', 'rewards', i, 'name'], message: new RegistryError('reward', rw.name, REWARD_NAMES).message });
+    });
+    const stages = ['base', 'sft', 'grpo'];
+    r.eval.models.forEach((m, i) => {
+      if (!stages.includes(m)) issues.push({ path: ['eval', 'models', i], message: `unknown model "${m}"; allowed values: ${stages.join(', ')}` });
+    });
+    if (r.model.d_model % r.model.n_head) issues.push({ path: ['model', 'n_head'], message: `d_model ${r.model.d_model} is not divisible by n_head ${r.model.n_head}` });
+    return issues;
+  });
+}
+
+export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
+  const root = resolve(opts.root ?? process.cwd());
+  const workDir = resolve(root, opts.workDir ?? '.reprise');
+  const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
+  const { recipe, text, path } = validateRecipe(resolve(root, opts.recipePath));
+  const startedAt = new Date();
+  const force = opts.force ?? false;
+  const wall: Record<string, number> = {};
+  const timed = async <T>(stage: Stage, fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> => {
+    if (stage.done) {
+      log(`[${stage.name}] cached (${relative(root, stage.dir)}), ${formatDuration(stage.done.wall_s)} when it ran`);
+    } else {
+      log(`[${stage.name}] running in ${relative(root, stage.dir)}`);
+      const t0 = Date.now();
+      const outputs = await fn();
+      finishStage(stage, (Date.now() - t0) / 1000, outputs);
+    }
+    wall[stage.name] = stage.done!.wall_s;
+    return stage.done!.outputs;
+  };
+
+  // 1. datagen
+  const family = FAMILIES[recipe.datagen.generator];
+  const dg = openStage(workDir, 'datagen', 'datagen', { seed: recipe.seed, datagen: recipe.datagen, family: family.version }, force);
+  await timed(dg, async () => generateDatasets(recipe, dg.dir));
+  const datasets: DatasetRef[] = (['sft', 'rl', 'test'] as const).map((name) => ({
+    name,
+    path: relative(root, join(dg.dir, `${name}.jsonl`)),
+    sha256: (dg.done!.outputs.files as Record<string, { sha256: string; rows: number }>)[name].sha256,
+    rows: (dg.done!.outputs.files as Record<string, { sha256: string; rows: number }>)[name].rows,
+  }));
+
+  // compute stages load tfjs lazily, after the cheap checks above
+  const stagesMod = await import('./compute.js');
+  const tfInfo = await stagesMod.startBackend(recipe.backend);
+  const spec = { kind: 'char' as const, chars: family.chars, specials: stagesMod.SPECIALS };
+
+  // 2. the untrained base model
+  const init = openStage(workDir, 'init', 'init', { seed: recipe.seed, model: recipe.model, tokenizer: spec }, force);
+  await timed(init, () => stagesMod.initStage(recipe, spec, init.dir));
+
+  // 3. SFT
+  const sft = openStage(workDir, 'sft', 'sft', { seed: recipe.seed, sft: recipe.sft, data: dg.key, init: init.key }, force);
+  await timed(sft, () => stagesMod.sftStage(recipe, join(init.dir, 'model.safetensors'), join(dg.dir, 'sft.jsonl'), sft.dir));
+
+  // 4. GRPO
+  const grpo = openStage(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: recipe.grpo, data: dg.key, sft: sft.key }, force);
+  await timed(grpo, () => stagesMod.grpoStage(recipe, join(sft.dir, 'model.safetensors'), join(dg.dir, 'rl.jsonl'), grpo.dir));
+
+  // 5. eval of each model on the held-out split
+  const checkpoints: Record<string, Stage> = { base: init, sft, grpo };
+  const testRows = readJsonl<DatasetRow>(join(dg.dir, 'test.jsonl'));
+  const evals: Record<string, { stage: Stage; result: ModelResult }> = {};
+  for (const m of recipe.eval.models) {
+    const src = checkpoints[m];
+    const ev = openStage(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key }, force);
+    const out = await timed(ev, () => stagesMod.evalStage(recipe, m, src, join(src.dir, 'model.safetensors'), testRows, ev.dir));
+    evals[m] = { stage: ev, result: out.result as ModelResult };
+  }
+
+  // 6. report
+  const scoresMod = await import('./report.js');
+  const summary: RunSummary = {
+    schema: RUN_SCHEMA,
+    run_id: `${recipe.name}-v${recipe.version}-s${recipe.seed}`,
+    recipe: { name: recipe.name, version: recipe.version, path: relative(root, path), sha256: sha256(text), text },
+    provenance: {
+      ...(await gitProv(root)),
+      seeds: { recipe: recipe.seed },
+      backend: tfInfo.backend,
+      versions: packageVersions(root),
+      ...machine(),
+      started_at: startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      wall_s: wall,
+      command: `reprise run ${relative(root, path)}${force ? ' --force' : ''}`,
+    },
+    datasets,
+    models: Object.values(evals).map((e) => e.result),
+    paired: scoresMod.pairedTests(recipe, Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, join(v.stage.dir, 'samples.jsonl')])), testRows.map((r) => r.id)),
+    curves: { sft: 'curves/sft.jsonl', grpo: 'curves/grpo.jsonl' },
+  };
+  const runDir = join(reportsDir, 'runs', summary.run_id);
+  mkdirSync(join(runDir, 'curves'), { recursive: true });
+  mkdirSync(join(runDir, 'samples'), { recursive: true });
+  copyFileSync(join(sft.dir, 'log.jsonl'), join(runDir, 'curves/sft.jsonl'));
+  copyFileSync(join(grpo.dir, 'log.jsonl'), join(runDir, 'curves/grpo.jsonl'));
+  for (const [m, e] of Object.entries(evals)) copyFileSync(join(e.stage.dir, 'samples.jsonl'), join(runDir, e.result.samples_file));
+  writeJsonAtomic(join(runDir, 'summary.json'), summary);
+  log(`[report] ${relative(root, join(runDir, 'summary.json'))}`);
+  return summary;
+}
+
+async function gitProv(root: string) {
+  const g = await gitState(root);
+  return { git_commit: g.commit, git_dirty: g.dirty };
+}
+
+/** Writes the three splits as JSONL, checks they are disjoint, and returns their hashes and counts. */
+async function generateDatasets(recipe: Recipe, dir: string): Promise<Record<string, unknown>> {
+  const family = FAMILIES[recipe.datagen.generator];
+  const splits = family.generate(recipe.seed, recipe.datagen.splits);
+  const seen = new Map<string, string>();
+  for (const [name, rows] of Object.entries(splits)) {
+    for (const r of rows) {
+      const q = r.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+      const prev = seen.get(q);
+      if (prev && prev !== name) throw new Error(`datagen: question ${q} is in both ${prev} and ${name}`);
+      seen.set(q, name);
+    }
+  }
+  const files: Record<string, { sha256: string; rows: number }> = {};
+  for (const [name, rows] of Object.entries(splits)) {
+    const file = join(dir, `${name}.jsonl`);
+    // the SFT split is OpenAI chat JSONL; prompt splits keep only the user turn and the gold answer
+    const out = name === 'sft' ? rows.map((r) => ({ messages: r.messages })) : rows.map((r) => ({ id: r.id, messages: r.messages.filter((m) => m.role !== 'assistant'), answer: r.answer, meta: r.meta }));
+    writeJsonlAtomic(file, out);
+    files[name] = { sha256: await sha256File(file), rows: rows.length };
+  }
+  const manifest = { generator: family.name, version: family.version, seed: recipe.seed, splits: recipe.datagen.splits, files };
+  writeJsonAtomic(join(dir, 'manifest.json'), manifest);
+  return { files };
+}

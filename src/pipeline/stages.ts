@@ -1,0 +1,41 @@
+// Stage bookkeeping: each stage's directory is named by the hash of its inputs; a `done.json` marks it
+// finished. A stage directory without done.json is a stage in progress (its trainer resumes from there).
+
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashJson } from '../util/hash.js';
+import { readJson, writeJsonAtomic } from '../util/fs.js';
+
+/** Bump when a stage's code changes what it produces, so cached outputs are not reused. */
+export const STAGE_VERSIONS: Record<string, number> = { datagen: 1, init: 1, sft: 1, grpo: 1, eval: 1 };
+
+export interface StageDone {
+  stage: string;
+  key: string;
+  wall_s: number;
+  finished_at: string;
+  outputs: Record<string, unknown>;
+}
+
+export interface Stage {
+  name: string;
+  key: string;
+  dir: string;
+  done?: StageDone;
+}
+
+export function openStage(workDir: string, name: string, kind: string, inputs: unknown, force: boolean): Stage {
+  const key = hashJson({ kind, version: STAGE_VERSIONS[kind], inputs });
+  const dir = join(workDir, 'stages', `${name}-${key.slice(0, 16)}`);
+  if (force && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const marker = join(dir, 'done.json');
+  return { name, key, dir, done: existsSync(marker) ? readJson<StageDone>(marker) : undefined };
+}
+
+export function finishStage(stage: Stage, wall_s: number, outputs: Record<string, unknown>): StageDone {
+  const done: StageDone = { stage: stage.name, key: stage.key, wall_s, finished_at: new Date().toISOString(), outputs };
+  writeJsonAtomic(join(stage.dir, 'done.json'), done);
+  stage.done = done;
+  return done;
+}

@@ -1,0 +1,176 @@
+// Loads run summaries from reports/runs/*/summary.json and reads their curve and sample files, confined to the run dir.
+
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { RUN_SCHEMA, type ModelResult, type RunSummary } from '../eval/results.js';
+import { readJson, readJsonlTolerant } from '../util/fs.js';
+
+export interface LoadedRun {
+  /** The run directory's name; the only key a request may look a run up by. */
+  id: string;
+  dir: string;
+  summary: RunSummary;
+}
+
+export interface Reports {
+  runs: LoadedRun[];
+  /** One line per run directory that was skipped or looked odd. */
+  warnings: string[];
+}
+
+export interface SampleRow {
+  problem_id: string;
+  prompt: string;
+  completion: string;
+  pred: string | null;
+  gold: string | null;
+  correct: boolean | null;
+  sample: number;
+  rewards?: Record<string, number | null>;
+}
+
+export type CurveRow = Record<string, number>;
+
+type Cache = Map<string, { mtimeMs: number; size: number; summary: RunSummary }>;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Returns a reason the value is not a usable RunSummary, or null when it is. */
+export function validateSummary(v: unknown): string | null {
+  if (!isObj(v)) return 'not a JSON object';
+  if (v.schema !== RUN_SCHEMA) return `schema is ${JSON.stringify(v.schema)}, expected "${RUN_SCHEMA}"`;
+  if (typeof v.run_id !== 'string') return 'run_id is not a string';
+  if (!isObj(v.recipe) || typeof v.recipe.name !== 'string') return 'recipe is missing or has no name';
+  if (!isObj(v.provenance)) return 'provenance is missing';
+  if (!Array.isArray(v.datasets)) return 'datasets is not an array';
+  if (!Array.isArray(v.paired)) return 'paired is not an array';
+  if (!isObj(v.curves)) return 'curves is not an object';
+  if (!Array.isArray(v.models)) return 'models is not an array';
+  for (const [i, m] of v.models.entries()) {
+    if (!isObj(m) || typeof m.model !== 'string' || !isObj(m.metrics)) return `models[${i}] has no model name or metrics`;
+    for (const [k, e] of Object.entries(m.metrics)) {
+      if (!isObj(e) || typeof e.value !== 'number') return `models[${i}].metrics["${k}"] has no numeric value`;
+    }
+  }
+  return null;
+}
+
+function finishedAt(s: RunSummary): number {
+  const t = Date.parse(s.provenance.finished_at);
+  return Number.isFinite(t) ? t : -Infinity;
+}
+
+/** Scans <reportsDir>/runs/; broken summaries become warnings, never exceptions. Newest run first. */
+export function loadReports(reportsDir: string, cache?: Cache): Reports {
+  const runsDir = resolve(reportsDir, 'runs');
+  const runs: LoadedRun[] = [];
+  const warnings: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(runsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+  } catch {
+    return { runs, warnings: existsSync(runsDir) ? [`cannot list ${runsDir}`] : [] };
+  }
+  for (const id of names) {
+    const dir = join(runsDir, id);
+    const file = join(dir, 'summary.json');
+    try {
+      const st = statSync(file);
+      const hit = cache?.get(file);
+      let summary: RunSummary;
+      if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) {
+        summary = hit.summary;
+      } else {
+        const raw = readJson<unknown>(file);
+        const why = validateSummary(raw);
+        if (why) {
+          cache?.delete(file);
+          warnings.push(`runs/${id}/summary.json skipped: ${why}`);
+          continue;
+        }
+        summary = raw as RunSummary;
+        cache?.set(file, { mtimeMs: st.mtimeMs, size: st.size, summary });
+      }
+      if (summary.run_id !== id) warnings.push(`runs/${id}: summary.json names run "${summary.run_id}"; listed under its directory name`);
+      runs.push({ id, dir, summary });
+    } catch (e) {
+      cache?.delete(file);
+      const msg = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no summary.json' : (e as Error).message.split('\n')[0].replace(`${file}: `, '');
+      warnings.push(`runs/${id} skipped: ${msg}`);
+    }
+  }
+  runs.sort((a, b) => finishedAt(b.summary) - finishedAt(a.summary) || a.id.localeCompare(b.id));
+  return { runs, warnings };
+}
+
+/** A loader that re-lists the runs on every call but re-parses a summary only when its mtime or size changed. */
+export function createReportStore(reportsDir: string): { load(): Reports } {
+  const cache: Cache = new Map();
+  return { load: () => loadReports(reportsDir, cache) };
+}
+
+const inside = (root: string, p: string): boolean => {
+  const rel = relative(root, p);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+};
+
+/** Resolves a path from a summary against the run dir; null if it leaves the dir (also through symlinks) or is absent. */
+export function resolveInRun(run: LoadedRun, rel: unknown): string | null {
+  if (typeof rel !== 'string' || rel === '') return null;
+  const p = resolve(run.dir, rel);
+  if (!inside(run.dir, p) || !existsSync(p)) return null;
+  try {
+    return inside(realpathSync(run.dir), realpathSync(p)) ? p : null;
+  } catch {
+    return null;
+  }
+}
+
+export function findRun(reports: Reports, id: string): LoadedRun | undefined {
+  return reports.runs.find((r) => r.id === id);
+}
+
+export function findModel(run: LoadedRun, model: string): ModelResult | undefined {
+  return run.summary.models.find((m) => m.model === model);
+}
+
+/** Reads one stage's training log; keeps only finite numeric fields, and only rows with a numeric step. */
+export function readCurve(run: LoadedRun, stage: string): { rows: CurveRow[]; torn: number } | null {
+  const file = resolveInRun(run, run.summary.curves[stage]);
+  if (!file) return null;
+  const { rows, torn } = readJsonlTolerant<unknown>(file);
+  const out: CurveRow[] = [];
+  for (const row of rows) {
+    if (!isObj(row) || typeof row.step !== 'number' || !Number.isFinite(row.step)) continue;
+    const clean: CurveRow = {};
+    for (const [k, v] of Object.entries(row)) if (typeof v === 'number' && Number.isFinite(v)) clean[k] = v;
+    out.push(clean);
+  }
+  return { rows: out, torn };
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
+
+/** Reads a model's samples; rows that are not objects are dropped, fields are coerced to display types. */
+export function readSamples(run: LoadedRun, model: ModelResult): { rows: SampleRow[]; torn: number } | null {
+  const file = resolveInRun(run, model.samples_file);
+  if (!file) return null;
+  const { rows, torn } = readJsonlTolerant<unknown>(file);
+  const out: SampleRow[] = [];
+  for (const r of rows) {
+    if (!isObj(r)) continue;
+    out.push({
+      problem_id: str(r.problem_id) ?? '',
+      prompt: str(r.prompt) ?? '',
+      completion: str(r.completion) ?? '',
+      pred: str(r.pred),
+      gold: str(r.gold),
+      correct: typeof r.correct === 'boolean' ? r.correct : null,
+      sample: typeof r.sample === 'number' ? r.sample : -1,
+      rewards: isObj(r.rewards) ? (r.rewards as Record<string, number | null>) : undefined,
+    });
+  }
+  return { rows: out, torn };
+}

@@ -1,0 +1,42 @@
+// Resumable training state: the latest checkpoint of a stage (model, optimizer, step) and its log, kept
+// consistent so that a run killed at any moment resumes from the last checkpoint without duplicated log rows.
+
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { loadModel, saveModel, type LocalModel } from '../model/lm.js';
+import { AdamW } from './optim.js';
+import { readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
+
+export interface Resumed {
+  step: number;
+  elapsed_s: number;
+}
+
+/** Loads `ckpt` into the model and optimizer when it exists and trims the log to its step; else step 0. */
+export function resumeFrom(ckpt: string, logFile: string, model: LocalModel, opt: AdamW): Resumed {
+  if (!existsSync(ckpt)) {
+    writeJsonlAtomic(logFile, []);
+    return { step: 0, elapsed_s: 0 };
+  }
+  const { model: saved, state, extra } = loadModel(ckpt);
+  for (const [k, v] of Object.entries(saved.params)) {
+    model.params[k].assign(v);
+    v.dispose();
+  }
+  const step = Number(state.step);
+  opt.load(extra, Number(state.opt_step));
+  for (const t of Object.values(extra)) t.dispose();
+  const { rows } = readJsonlTolerant<{ step: number }>(logFile);
+  writeJsonlAtomic(logFile, rows.filter((r) => r.step < step));
+  return { step, elapsed_s: Number(state.elapsed_s ?? 0) };
+}
+
+export async function saveCheckpoint(ckpt: string, model: LocalModel, opt: AdamW, step: number, elapsed_s: number): Promise<void> {
+  await saveModel(ckpt, model, { step, opt_step: opt.step, elapsed_s }, opt.tensors());
+}
+
+export function scalar(t: tf.Tensor): number {
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+}

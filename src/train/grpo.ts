@@ -1,0 +1,154 @@
+// GRPO from a checkpoint. One step reads top to bottom: sample G completions per prompt → rewards →
+// group-relative advantages → clipped surrogate (+ β·KL to the reference) for ppo_epochs passes → log →
+// checkpoint. Loss variants (grpo, bnpo, dapo, dr_grpo) are settings; see grpo-loss.ts for how each departs
+// from the paper. The sampling randomness of step s comes from (seed, s), so a resumed run repeats it.
+
+import * as tf from '@tensorflow/tfjs';
+import type { LocalModel } from '../model/lm.js';
+import { forward, type Params } from '../model/gpt.js';
+import type { GrpoConfig } from '../config/recipe.js';
+import { sampleBatch } from '../inference/sample.js';
+import { getReward } from '../rewards/index.js';
+import { AdamW } from './optim.js';
+import { lrAt } from './schedule.js';
+import { tokenLogprobs, entropy } from './losses.js';
+import { packBatch } from './batch.js';
+import { clipFraction, clippedSurrogate, groupAdvantages, k3, tokenWeights } from './grpo-loss.js';
+import { resumeFrom, saveCheckpoint, scalar } from './checkpointing.js';
+import { Rng } from '../util/rng.js';
+import { appendJsonl } from '../util/fs.js';
+import { Progress } from '../util/progress.js';
+import type { ChatMessage } from '../model/tokenizer.js';
+
+export interface GrpoPrompt {
+  id: string;
+  messages: ChatMessage[];
+  answer: string;
+}
+
+export interface GrpoRun {
+  model: LocalModel;
+  /** The frozen reference policy for the KL term (needed when beta > 0). */
+  reference?: LocalModel;
+  prompts: GrpoPrompt[];
+  cfg: GrpoConfig;
+  seed: number;
+  ckpt: string;
+  logFile: string;
+  progressLog?: string;
+}
+
+export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s: number; sample_tokens_per_s: number }> {
+  const { model, cfg } = run;
+  const tok = model.tokenizer;
+  const G = cfg.group_size;
+  const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: getReward(r.name) }));
+  const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip });
+  const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
+  const progress = new Progress({ label: 'grpo', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
+  progress.resumeAt(resumed.step);
+  const order = new Rng(`grpo-order/${run.seed}`).shuffle([...run.prompts.keys()]);
+  const schedule = { lr: cfg.lr, warmup_steps: cfg.warmup_steps, total_steps: cfg.steps, min_lr_ratio: cfg.min_lr_ratio };
+  const epsHigh = cfg.epsilon_high ?? cfg.epsilon;
+  const t0 = Date.now();
+  let sampledTokens = 0;
+  let sampleSecs = 0;
+  try {
+    for (let step = resumed.step; step < cfg.steps; step++) {
+      // 1. sample G completions for each of this step's prompts
+      const prompts = Array.from({ length: cfg.prompts_per_step }, (_, i) => run.prompts[order[(step * cfg.prompts_per_step + i) % order.length]]);
+      const promptIds = prompts.flatMap((p) => Array<number[]>(G).fill(tok.encodePrompt(p.messages)));
+      const ts = Date.now();
+      const samples = sampleBatch(model.params, model.cfg, promptIds, cfg, tok.eos, tok.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
+      sampleSecs += (Date.now() - ts) / 1000;
+      // 2. rewards, per function and weighted total
+      const texts = samples.map((s) => tok.decode(s.tokens));
+      const perFn: Record<string, (number | null)[]> = {};
+      const total = new Array<number>(samples.length).fill(0);
+      for (const r of rewardFns) {
+        perFn[r.name] = texts.map((completion, i) => r.fn({ completion, gold: prompts[Math.floor(i / G)].answer }));
+        perFn[r.name].forEach((v, i) => (total[i] += r.weight * (v ?? 0)));
+      }
+      // 3. group-relative advantages
+      const adv = groupAdvantages(total, G, cfg.scale_rewards);
+      // 4. the batch: prompt + completion, loss on completion tokens
+      const batch = packBatch(promptIds.map((prompt, i) => ({ prompt, completion: samples[i].tokens })), tok.pad, model.cfg.context_length);
+      sampledTokens += batch.mask.reduce((a, b) => a + b, 0);
+      const S = batch.B;
+      const T = batch.T;
+      const advTok = new Float32Array(S * T);
+      for (let s = 0; s < S; s++) advTok.fill(adv[s], s * T, (s + 1) * T);
+      const weights = tokenWeights(batch.mask, S, T, cfg.loss_type, cfg.max_tokens);
+      const ids = () => tf.tensor2d(batch.inputs, [S, T], 'int32');
+      const targets = () => tf.tensor1d(batch.targets, 'int32');
+      // as in TRL, the loss sees the logits at the sampling temperature
+      const logitsOf = (p: Params) => (cfg.temperature === 1 ? forward(p, model.cfg, ids()) : forward(p, model.cfg, ids()).div(cfg.temperature) as tf.Tensor2D);
+      const logpOf = (p: Params) => tf.tidy(() => tokenLogprobs(logitsOf(p), targets()));
+      const oldLogp = logpOf(model.params);
+      const refLogp = cfg.beta > 0 && run.reference ? logpOf(run.reference.params) : undefined;
+      const lr = lrAt(step, schedule);
+      let loss = 0;
+      let clipFrac = 0;
+      let ent = 0;
+      let kl = 0;
+      // 5. policy-gradient passes over the sampled batch
+      for (let epoch = 0; epoch < cfg.ppo_epochs; epoch++) {
+        let ratioArr: Float32Array = new Float32Array(0);
+        const { value, grads } = tf.variableGrads(() => {
+          const logits = logitsOf(model.params);
+          const logp = tokenLogprobs(logits, targets());
+          const ratio = tf.exp(logp.sub(oldLogp));
+          ratioArr = ratio.dataSync() as Float32Array;
+          if (epoch === 0) {
+            ent = scalarOf(tf.sum(entropy(logits).mul(tf.tensor1d(batch.mask))).div(Math.max(1, sum(batch.mask))));
+            if (refLogp) kl = scalarOf(tf.sum(k3(logp, refLogp).mul(tf.tensor1d(batch.mask))).div(Math.max(1, sum(batch.mask))));
+          }
+          return clippedSurrogate({ logp, oldLogp, refLogp, adv: tf.tensor1d(advTok), weights: tf.tensor1d(weights), epsLow: cfg.epsilon, epsHigh, beta: cfg.beta });
+        });
+        opt.apply(grads, lr);
+        tf.dispose(grads);
+        loss += scalar(value) / cfg.ppo_epochs;
+        clipFrac += clipFraction(ratioArr, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
+      }
+      oldLogp.dispose();
+      refLogp?.dispose();
+      // 6. log: mean and std of each reward function, lengths, KL, clipping, entropy
+      const row: Record<string, number> = { step, loss, lr, kl, clip_frac: clipFrac, entropy: ent };
+      for (const [name, vals] of Object.entries(perFn)) {
+        const xs = vals.filter((v): v is number => v !== null);
+        row[`reward/${name}/mean`] = mean(xs);
+        row[`reward/${name}/std`] = std(xs);
+        row[`reward/${name}/nulls`] = vals.length - xs.length;
+      }
+      row['reward/total/mean'] = mean(total);
+      row['reward/total/std'] = std(total);
+      row.completion_len = mean(samples.map((s) => s.tokens.length));
+      row.truncated_frac = mean(samples.map((s) => (s.finished ? 0 : 1)));
+      row.elapsed_s = resumed.elapsed_s + (Date.now() - t0) / 1000;
+      appendJsonl(run.logFile, row);
+      progress.update(step + 1, { reward: row['reward/total/mean'], acc: row['reward/accuracy/mean'] ?? NaN, kl });
+      if ((step + 1) % cfg.checkpoint_every === 0 || step === cfg.steps - 1) {
+        await saveCheckpoint(run.ckpt, model, opt, step + 1, row.elapsed_s);
+      }
+    }
+  } finally {
+    opt.dispose();
+  }
+  return { steps: cfg.steps, train_s: resumed.elapsed_s + (Date.now() - t0) / 1000, sample_tokens_per_s: sampledTokens / Math.max(sampleSecs, 1e-9) };
+}
+
+function scalarOf(t: tf.Tensor): number {
+  return t.dataSync()[0];
+}
+function sum(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}
+function mean(xs: number[]): number {
+  return xs.length ? sum(xs) / xs.length : NaN;
+}
+function std(xs: number[]): number {
+  const m = mean(xs);
+  return xs.length ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length) : NaN;
+}

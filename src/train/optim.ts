@@ -1,0 +1,78 @@
+// AdamW with global-norm gradient clipping, whose state is plain named tensors so checkpoints can hold it.
+
+import * as tf from '@tensorflow/tfjs';
+import type { Params } from '../model/gpt.js';
+
+export interface AdamWConfig {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weight_decay: number;
+  grad_clip: number;
+}
+
+export class AdamW {
+  step = 0;
+  readonly m: Record<string, tf.Variable> = {};
+  readonly v: Record<string, tf.Variable> = {};
+
+  constructor(private readonly params: Params, private readonly cfg: AdamWConfig) {
+    for (const [k, p] of Object.entries(params)) {
+      this.m[k] = tf.variable(tf.zerosLike(p), false);
+      this.v[k] = tf.variable(tf.zerosLike(p), false);
+    }
+  }
+
+  /**
+   * Applies one update from gradients keyed by variable name (as tf.variableGrads returns them);
+   * returns the gradients' global norm before clipping.
+   */
+  apply(byVariable: Record<string, tf.Tensor>, lr: number): number {
+    this.step++;
+    const { beta1, beta2, eps, weight_decay, grad_clip } = this.cfg;
+    const grads: Record<string, tf.Tensor> = {};
+    for (const [k, p] of Object.entries(this.params)) if (byVariable[p.name]) grads[k] = byVariable[p.name];
+    const names = Object.keys(grads);
+    if (!names.length) throw new Error('AdamW.apply: no gradient matches a parameter of this model');
+    const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]))))).dataSync()[0]);
+    const scale = grad_clip > 0 && norm > grad_clip ? grad_clip / norm : 1;
+    const bc1 = 1 - beta1 ** this.step;
+    const bc2 = 1 - beta2 ** this.step;
+    tf.tidy(() => {
+      for (const k of names) {
+        const p = this.params[k];
+        const g = scale === 1 ? grads[k] : grads[k].mul(scale);
+        const m = this.m[k].mul(beta1).add(g.mul(1 - beta1));
+        const v = this.v[k].mul(beta2).add(g.square().mul(1 - beta2));
+        this.m[k].assign(m);
+        this.v[k].assign(v);
+        // decay only matrices (rank >= 2), as is usual for transformers
+        const decay = p.rank >= 2 && weight_decay > 0 ? p.mul(lr * weight_decay) : tf.scalar(0);
+        const upd = m.div(bc1).div(v.div(bc2).sqrt().add(eps)).mul(lr);
+        p.assign(p.sub(upd).sub(decay));
+      }
+    });
+    return norm;
+  }
+
+  tensors(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const k of Object.keys(this.m)) {
+      out[`m.${k}`] = this.m[k];
+      out[`v.${k}`] = this.v[k];
+    }
+    return out;
+  }
+
+  load(tensors: Record<string, tf.Tensor>, step: number): void {
+    for (const k of Object.keys(this.m)) {
+      if (tensors[`m.${k}`]) this.m[k].assign(tensors[`m.${k}`]);
+      if (tensors[`v.${k}`]) this.v[k].assign(tensors[`v.${k}`]);
+    }
+    this.step = step;
+  }
+
+  dispose(): void {
+    for (const t of [...Object.values(this.m), ...Object.values(this.v)]) t.dispose();
+  }
+}
