@@ -134,7 +134,9 @@ export function parseRecipe(text: string, file: string, check?: (r: Recipe) => E
   const result = Recipe.safeParse(doc.toJS());
   const issues: ExtraCheck[] = [];
   if (!result.success) {
-    for (const is of result.error.issues) {
+    // unknown keys first: a misspelt key also makes its intended key "missing"
+    const sorted = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+    for (const is of sorted) {
       const path = is.path.filter((k): k is string | number => typeof k !== 'symbol');
       if (is.code === 'unrecognized_keys') {
         const allowed = allowedKeys(path);

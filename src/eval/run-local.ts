@@ -2,13 +2,13 @@
 // completion, each record appended to a per-sample JSONL as its batch completes, so a killed eval resumes
 // without redoing or duplicating samples.
 
-import type { LocalModel } from '../model/lm.js';
-import type { ChatMessage } from '../model/tokenizer.js';
+import type { LocalModel } from '../inference/local.js';
+import type { ChatMessage } from '../inference/local.js';
 import type { EvalConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
 import { extractAnswer } from '../verify/extract.js';
 import { isEquivalent } from '../verify/equal.js';
-import { FORMAT_RE } from '../rewards/index.js';
+import { isR1Format } from '../verify/format.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl, readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
@@ -72,7 +72,7 @@ export async function evalLocal(opts: {
           rule,
           gold: p.answer,
           correct: isEquivalent(p.answer, pred),
-          format_ok: FORMAT_RE.test(completion),
+          format_ok: isR1Format(completion),
           tokens: r.tokens.length,
           finished: r.finished,
         };

@@ -29,6 +29,13 @@ export const mm = tf.customGrad(((...args: unknown[]) => {
   };
 }) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
+/** A trainable variable that takes over a tensor (the tensor itself is released, its data kept). */
+export function variableFrom(t: tf.Tensor, trainable = true): tf.Variable {
+  const v = tf.variable(t, trainable);
+  t.dispose();
+  return v;
+}
+
 export function countParams(params: Params): number {
   return Object.values(params).reduce((n, v) => n + v.size, 0);
 }
@@ -40,9 +47,9 @@ export function initParams(cfg: GptConfig, seed: number | string): Params {
   const normal = (shape: number[], std: number, _name: string) => {
     const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
     for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
-    return tf.variable(tf.tensor(a, shape), true);
+    return variableFrom(tf.tensor(a, shape));
   };
-  const fill = (shape: number[], v: number, _name: string) => tf.variable(tf.fill(shape, v), true);
+  const fill = (shape: number[], v: number, _name: string) => variableFrom(tf.fill(shape, v));
   const p: Params = { wte: normal([V, d], 0.02, 'wte'), wpe: normal([T, d], 0.01, 'wpe') };
   const residStd = 0.02 / Math.sqrt(2 * L);
   for (let l = 0; l < L; l++) {

@@ -2,7 +2,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { CharTokenizer, type TokenizerSpec } from './tokenizer.js';
-import { initParams, type GptConfig, type Params } from './gpt.js';
+import { initParams, variableFrom, type GptConfig, type Params } from './gpt.js';
 import { loadSafetensors, saveSafetensors } from './checkpoint.js';
 import { InputError } from '../util/errors.js';
 
@@ -47,7 +47,7 @@ export function loadModel(path: string): LoadedModel {
   const extra: Record<string, tf.Tensor> = {};
   for (const [k, t] of Object.entries(f.tensors)) {
     if (k.startsWith('opt/')) extra[k.slice(4)] = tf.tensor(t.data, t.shape);
-    else params[k] = tf.variable(tf.tensor(t.data, t.shape), true);
+    else params[k] = variableFrom(tf.tensor(t.data, t.shape));
   }
   return { model: { cfg, params, tokenizer }, state: JSON.parse(f.metadata.state ?? '{}'), extra, sha256: f.sha256 };
 }

@@ -5,8 +5,8 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { loadRecipe, type Recipe } from '../config/recipe.js';
 import { FAMILIES } from '../../datagen/index.js';
-import { REWARD_NAMES } from '../rewards/index.js';
 import { RegistryError } from '../util/errors.js';
+import { checkRewardNames } from '../train/rewards-check.js';
 import { sha256, sha256File } from '../util/hash.js';
 import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
@@ -25,11 +25,8 @@ export interface RunOptions {
 
 export function validateRecipe(path: string) {
   return loadRecipe(path, (r) => {
-    const issues = [];
+    const issues = checkRewardNames(r.grpo.rewards, ['grpo', 'rewards']);
     if (!FAMILIES[r.datagen.generator]) issues.push({ path: ['datagen', 'generator'], message: new RegistryError('dataset family', r.datagen.generator, Object.keys(FAMILIES)).message });
-    r.grpo.rewards.forEach((rw, i) => {
-      if (!REWARD_NAMES.includes(rw.name)) issues.push({ path: ['grpo', 'rewards', i, 'name'], message: new RegistryError('reward', rw.name, REWARD_NAMES).message });
-    });
     const stages = ['base', 'sft', 'grpo'];
     r.eval.models.forEach((m, i) => {
       if (!stages.includes(m)) issues.push({ path: ['eval', 'models', i], message: `unknown model "${m}"; allowed values: ${stages.join(', ')}` });
@@ -72,7 +69,8 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   }));
 
   // compute stages load tfjs lazily, after the cheap checks above
-  const stagesMod = await import('./compute.js');
+  const stagesMod = await import('../train/stages.js');
+  const evalMod = await import('../eval/stage.js');
   const tfInfo = await stagesMod.startBackend(recipe.backend);
   const spec = { kind: 'char' as const, chars: family.chars, specials: stagesMod.SPECIALS };
 
@@ -95,7 +93,7 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   for (const m of recipe.eval.models) {
     const src = checkpoints[m];
     const ev = openStage(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key }, force);
-    const out = await timed(ev, () => stagesMod.evalStage(recipe, m, src, join(src.dir, 'model.safetensors'), testRows, ev.dir));
+    const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, join(src.dir, 'model.safetensors'), testRows, ev.dir));
     evals[m] = { stage: ev, result: out.result as ModelResult };
   }
 

@@ -4,6 +4,7 @@
 import { extractAnswer } from '../verify/extract.js';
 import { isEquivalent } from '../verify/equal.js';
 import { RegistryError } from '../util/errors.js';
+import { isR1Format } from '../verify/format.js';
 
 export interface RewardInput {
   completion: string;
@@ -12,8 +13,6 @@ export interface RewardInput {
 
 export type RewardFn = (x: RewardInput) => number | null;
 
-/** The R1 format of Reprise's recipes: a think block, then the answer in answer tags, nothing else. */
-export const FORMAT_RE = /^<think>[\s\S]*?<\/think><answer>[\s\S]*?<\/answer>$/;
 
 export const REWARDS: Record<string, { fn: RewardFn; help: string }> = {
   accuracy: {
@@ -25,7 +24,7 @@ export const REWARDS: Record<string, { fn: RewardFn; help: string }> = {
   },
   format: {
     help: '1 if the completion is exactly <think>…</think><answer>…</answer>, else 0',
-    fn: ({ completion }) => (FORMAT_RE.test(completion) ? 1 : 0),
+    fn: ({ completion }) => (isR1Format(completion) ? 1 : 0),
   },
 };
 

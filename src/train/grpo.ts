@@ -60,7 +60,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const promptIds = prompts.flatMap((p) => Array<number[]>(G).fill(tok.encodePrompt(p.messages)));
       const ts = Date.now();
       const samples = sampleBatch(model.params, model.cfg, promptIds, cfg, tok.eos, tok.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
-      sampleSecs += (Date.now() - ts) / 1000;
+      const stepSampleS = (Date.now() - ts) / 1000;
+      sampleSecs += stepSampleS;
       // 2. rewards, per function and weighted total
       const texts = samples.map((s) => tok.decode(s.tokens));
       const perFn: Record<string, (number | null)[]> = {};
@@ -124,6 +125,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       row['reward/total/std'] = std(total);
       row.completion_len = mean(samples.map((s) => s.tokens.length));
       row.truncated_frac = mean(samples.map((s) => (s.finished ? 0 : 1)));
+      row.sample_s = stepSampleS;
       row.elapsed_s = resumed.elapsed_s + (Date.now() - t0) / 1000;
       appendJsonl(run.logFile, row);
       progress.update(step + 1, { reward: row['reward/total/mean'], acc: row['reward/accuracy/mean'] ?? NaN, kl });

@@ -1,7 +1,7 @@
 // AdamW with global-norm gradient clipping, whose state is plain named tensors so checkpoints can hold it.
 
 import * as tf from '@tensorflow/tfjs';
-import type { Params } from '../model/gpt.js';
+import { variableFrom, type Params } from '../model/gpt.js';
 
 export interface AdamWConfig {
   beta1: number;
@@ -18,8 +18,8 @@ export class AdamW {
 
   constructor(private readonly params: Params, private readonly cfg: AdamWConfig) {
     for (const [k, p] of Object.entries(params)) {
-      this.m[k] = tf.variable(tf.zerosLike(p), false);
-      this.v[k] = tf.variable(tf.zerosLike(p), false);
+      this.m[k] = variableFrom(tf.zerosLike(p), false);
+      this.v[k] = variableFrom(tf.zerosLike(p), false);
     }
   }
 

@@ -1,0 +1,48 @@
+// The training stages of a recipe as the pipeline calls them: the untrained base model, SFT and GRPO,
+// each reading its inputs from files and writing model.safetensors into its stage directory.
+
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Recipe } from '../config/recipe.js';
+import { initBackend } from '../model/backend.js';
+import { DEFAULT_SPECIALS, type ChatMessage, type TokenizerSpec } from '../model/tokenizer.js';
+import { createModel, disposeModel, loadModel, saveModel } from '../model/lm.js';
+import { countParams } from '../model/gpt.js';
+import { trainSft } from './sft.js';
+import { trainGrpo, type GrpoPrompt } from './grpo.js';
+import { readJsonl } from '../util/fs.js';
+
+export const SPECIALS = DEFAULT_SPECIALS;
+
+export async function startBackend(name: Recipe['backend']): Promise<{ backend: string }> {
+  await initBackend(name);
+  return { backend: tf.getBackend() };
+}
+
+export async function initStage(recipe: Recipe, spec: TokenizerSpec, dir: string): Promise<Record<string, unknown>> {
+  const m = createModel(recipe.model, spec, recipe.seed);
+  const sha = await saveModel(join(dir, 'model.safetensors'), m);
+  const params = countParams(m.params);
+  disposeModel(m);
+  return { sha256: sha, params };
+}
+
+export async function sftStage(recipe: Recipe, initPath: string, dataPath: string, dir: string): Promise<Record<string, unknown>> {
+  const { model } = loadModel(initPath);
+  const conversations = readJsonl<{ messages: ChatMessage[] }>(dataPath);
+  const r = await trainSft({ model, conversations, cfg: recipe.sft, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
+  const sha = await saveModel(join(dir, 'model.safetensors'), model);
+  disposeModel(model);
+  return { sha256: sha, ...r };
+}
+
+export async function grpoStage(recipe: Recipe, sftPath: string, dataPath: string, dir: string): Promise<Record<string, unknown>> {
+  const { model } = loadModel(sftPath);
+  const reference = recipe.grpo.beta > 0 ? loadModel(sftPath).model : undefined;
+  const prompts = readJsonl<GrpoPrompt>(dataPath).map((r): GrpoPrompt => ({ id: r.id, messages: r.messages, answer: r.answer }));
+  const r = await trainGrpo({ model, reference, prompts, cfg: recipe.grpo, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
+  const sha = await saveModel(join(dir, 'model.safetensors'), model);
+  disposeModel(model);
+  if (reference) disposeModel(reference);
+  return { sha256: sha, ...r };
+}

@@ -1,0 +1,76 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { clipFraction, clippedSurrogate, groupAdvantages, k3, tokenWeights } from '../../src/train/grpo-loss.js';
+import { initBackend } from '../../src/model/backend.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('group-relative advantages', () => {
+  it('normalise each group by its own mean and population std', () => {
+    // group 1: [1, 0, 0, 1] mean 0.5 std 0.5; group 2: [2, 2, 2, 2] std 0 → all zero
+    const a = groupAdvantages([1, 0, 0, 1, 2, 2, 2, 2], 4, true);
+    const e = 0.5 / (0.5 + 1e-4);
+    expect(a.slice(0, 4).map((x) => +x.toFixed(6))).toEqual([e, -e, -e, e].map((x) => +x.toFixed(6)));
+    expect(a.slice(4)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('only centre the rewards when scale_rewards is off (Dr. GRPO)', () => {
+    expect(groupAdvantages([3, 1, 0, 0], 2, false)).toEqual([1, -1, 0, 0]);
+  });
+
+  it('refuse a batch that is not whole groups', () => {
+    expect(() => groupAdvantages([1, 2, 3], 2, true)).toThrow(/whole number of groups/);
+  });
+});
+
+describe('token weights of each loss aggregation', () => {
+  // two sequences of T = 3: the first has 1 completion token, the second 2
+  const mask = new Float32Array([0, 0, 1, 0, 1, 1]);
+  it('grpo: mean within each sequence, then over sequences', () => {
+    expect(Array.from(tokenWeights(mask, 2, 3, 'grpo', 10))).toEqual([0, 0, 0.5, 0, 0.25, 0.25]);
+  });
+  it('bnpo and dapo: one mean over all tokens of the batch', () => {
+    const w = Array.from(tokenWeights(mask, 2, 3, 'dapo', 10)).map((x) => +x.toFixed(6));
+    expect(w).toEqual([0, 0, 0.333333, 0, 0.333333, 0.333333]);
+  });
+  it('dr_grpo: a constant, sequences × max_tokens', () => {
+    expect(Array.from(tokenWeights(mask, 2, 3, 'dr_grpo', 10)).map((x) => +x.toFixed(6))).toEqual([0, 0, 0.05, 0, 0.05, 0.05]);
+  });
+});
+
+describe('clipped surrogate', () => {
+  const run = (logp: number[], old: number[], adv: number[], w: number[], beta = 0, ref?: number[]) =>
+    tf.tidy(() =>
+      clippedSurrogate({ logp: tf.tensor1d(logp), oldLogp: tf.tensor1d(old), refLogp: ref ? tf.tensor1d(ref) : undefined, adv: tf.tensor1d(adv), weights: tf.tensor1d(w), epsLow: 0.2, epsHigh: 0.2, beta }).dataSync()[0],
+    );
+
+  it('is −A per token when the policy has not moved (ratio 1)', () => {
+    expect(run([-1, -2], [-1, -2], [2, -1], [0.5, 0.5])).toBeCloseTo(-(2 - 1) / 2, 6);
+  });
+
+  it('caps the gain of a token whose ratio passed 1 + ε with a positive advantage', () => {
+    // ratio = e^0.5 ≈ 1.6487 > 1.2 → min(1.6487·1, 1.2·1) = 1.2
+    expect(run([-0.5], [-1], [1], [1])).toBeCloseTo(-1.2, 5);
+  });
+
+  it('keeps the unclipped term for a negative advantage when the ratio rose (pessimistic bound)', () => {
+    // ratio 1.6487, A = −1: min(−1.6487, −1.2) = −1.6487 → loss +1.6487
+    expect(run([-0.5], [-1], [-1], [1])).toBeCloseTo(Math.exp(0.5), 5);
+  });
+
+  it('adds β times the k3 KL to the reference', () => {
+    // logp = old → surrogate −A = 0 for A = 0; ref − logp = 0.3: k3 = e^0.3 − 0.3 − 1
+    const kl = Math.exp(0.3) - 0.3 - 1;
+    expect(run([-1], [-1], [0], [1], 0.5, [-0.7])).toBeCloseTo(0.5 * kl, 6);
+    expect(tf.tidy(() => k3(tf.tensor1d([-1, -2]), tf.tensor1d([-1, -2])).dataSync()[0])).toBe(0);
+  });
+
+  it('counts the tokens where the clip binds', () => {
+    const ratio = new Float32Array([1.5, 0.5, 1.1, 1.5]);
+    const adv = new Float32Array([1, -1, 1, -1]);
+    expect(clipFraction(ratio, adv, new Float32Array([1, 1, 1, 1]), 0.2, 0.2)).toBe(0.5);
+    expect(clipFraction(ratio, adv, new Float32Array([0, 0, 1, 1]), 0.2, 0.2)).toBe(0);
+  });
+});
