@@ -9,7 +9,7 @@ export const GENERATOR_VERSION = 1;
 export const WIDTH = 4;
 
 /** The chat characters this task uses (the tokenizer of the tiny model is built from them). */
-export const TASK_CHARS = '0123456789+=:;';
+export const TASK_CHARS = '0123456789+=;';
 
 export interface AddProblem {
   id: string;
@@ -50,24 +50,22 @@ function weightedIndex(rng: Rng, w: readonly number[]): number {
 }
 
 /**
- * The teacher's trace: one step per column from the right over all WIDTH columns, "x+y+c=ss:partial;"
- * where ss is the column sum in two digits and partial is the sum's digits so far; a final carry adds a
- * step "0+0+1=01:…". Then the answer without leading zeros:
- * `<think>7+9+0=16:6;4+8+1=13:36;3+5+1=09:936;0+0+0=00:0936;</think><answer>936</answer>`.
+ * The teacher's trace: one step per column from the right over all WIDTH columns, "x+y+c=ss;" where c is
+ * the carry in and ss the column sum in two digits; a final carry adds a step "0+0+1=01;". Every step has
+ * the same width, so the answer's digits sit at fixed offsets. Then the answer without leading zeros:
+ * `<think>7+9+0=16;4+8+1=13;3+5+1=09;0+0+0=00;</think><answer>936</answer>`.
  */
 export function teacherTrace(a: number, b: number): string {
   const da = String(a).padStart(WIDTH, '0').split('').reverse().map(Number);
   const db = String(b).padStart(WIDTH, '0').split('').reverse().map(Number);
   const n = Math.max(da.length, db.length);
   let carry = 0;
-  let partial = '';
   let steps = '';
   for (let i = 0; i < n || carry; i++) {
     const x = da[i] ?? 0;
     const y = db[i] ?? 0;
     const s = x + y + carry;
-    partial = String(s % 10) + partial;
-    steps += `${x}+${y}+${carry}=${String(s).padStart(2, '0')}:${partial};`;
+    steps += `${x}+${y}+${carry}=${String(s).padStart(2, '0')};`;
     carry = s >= 10 ? 1 : 0;
   }
   return `<think>${steps}</think><answer>${String(a + b)}</answer>`;

@@ -85,7 +85,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       // as in TRL, the loss sees the logits at the sampling temperature
       const logitsOf = (p: Params) => (cfg.temperature === 1 ? forward(p, model.cfg, ids()) : forward(p, model.cfg, ids()).div(cfg.temperature) as tf.Tensor2D);
       const logpOf = (p: Params) => tf.tidy(() => tokenLogprobs(logitsOf(p), targets()));
-      const oldLogp = logpOf(model.params);
+      // with one pass the sampling policy is the current one: π_old is π_θ detached, no extra forward
+      const oldLogp = cfg.ppo_epochs > 1 ? logpOf(model.params) : undefined;
       const refLogp = cfg.beta > 0 && run.reference ? logpOf(run.reference.params) : undefined;
       const lr = lrAt(step, schedule);
       let loss = 0;
@@ -98,20 +99,21 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
         const { value, grads } = tf.variableGrads(() => {
           const logits = logitsOf(model.params);
           const logp = tokenLogprobs(logits, targets());
-          const ratio = tf.exp(logp.sub(oldLogp));
+          const old = oldLogp ?? tf.tensor1d(logp.dataSync() as Float32Array);
+          const ratio = tf.exp(logp.sub(old));
           ratioArr = ratio.dataSync() as Float32Array;
           if (epoch === 0) {
             ent = scalarOf(tf.sum(entropy(logits).mul(tf.tensor1d(batch.mask))).div(Math.max(1, sum(batch.mask))));
             if (refLogp) kl = scalarOf(tf.sum(k3(logp, refLogp).mul(tf.tensor1d(batch.mask))).div(Math.max(1, sum(batch.mask))));
           }
-          return clippedSurrogate({ logp, oldLogp, refLogp, adv: tf.tensor1d(advTok), weights: tf.tensor1d(weights), epsLow: cfg.epsilon, epsHigh, beta: cfg.beta });
+          return clippedSurrogate({ logp, oldLogp: old, refLogp, adv: tf.tensor1d(advTok), weights: tf.tensor1d(weights), epsLow: cfg.epsilon, epsHigh, beta: cfg.beta });
         });
         opt.apply(grads, lr);
         tf.dispose(grads);
         loss += scalar(value) / cfg.ppo_epochs;
         clipFrac += clipFraction(ratioArr, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
       }
-      oldLogp.dispose();
+      oldLogp?.dispose();
       refLogp?.dispose();
       // 6. log: mean and std of each reward function, lengths, KL, clipping, entropy
       const row: Record<string, number> = { step, loss, lr, kl, clip_frac: clipFrac, entropy: ent };

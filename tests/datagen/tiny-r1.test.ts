@@ -30,8 +30,8 @@ describe('tiny-r1 datagen', () => {
   });
 
   it('writes a teacher trace whose answer is the sum, column by column with carries', () => {
-    expect(teacherTrace(347, 589)).toBe('<think>7+9+0=16:6;4+8+1=13:36;3+5+1=09:936;0+0+0=00:0936;</think><answer>936</answer>');
-    expect(teacherTrace(9999, 1)).toMatch(/0\+0\+1=01:10000;<\/think><answer>10000<\/answer>$/);
+    expect(teacherTrace(347, 589)).toBe('<think>7+9+0=16;4+8+1=13;3+5+1=09;0+0+0=00;</think><answer>936</answer>');
+    expect(teacherTrace(9999, 1)).toBe('<think>9+1+0=10;9+0+1=10;9+0+1=10;9+0+1=10;0+0+1=01;</think><answer>10000</answer>');
     for (const r of tinyR1Addition.generate(1, { sft: splits.sft }).sft) {
       const [a, b] = r.messages[0].content.split('+').map(Number);
       expect(r.messages[1].content.endsWith(`<answer>${a + b}</answer>`)).toBe(true);

@@ -1,0 +1,70 @@
+// `npm run bench`: runs a recipe from scratch and records each stage's wall time, training and sampling
+// tokens/s and peak resident memory, beside a reference measured in the same process (wasm matmul
+// GFLOP/s), so figures can be compared across noisy machines as ratios. Writes reports/bench/<recipe>.json.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, basename, dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { runRecipe } from '../src/pipeline/run.js';
+import { initBackend } from '../src/model/backend.js';
+import { readJson, writeJsonAtomic } from '../src/util/fs.js';
+import { machine, packageVersions } from '../src/pipeline/provenance.js';
+import type { StageDone } from '../src/pipeline/stages.js';
+import { readdirSync } from 'node:fs';
+
+const recipePath = process.argv[2] ?? 'recipes/tiny-r1/v1.yaml';
+const root = resolve('.');
+
+function matmulGflops(): number {
+  const n = 512;
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1) as tf.Tensor2D;
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const once = () => {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  };
+  for (let i = 0; i < 3; i++) once();
+  const reps = 20;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) once();
+  const ms = (performance.now() - t0) / reps;
+  a.dispose();
+  b.dispose();
+  return (2 * n ** 3) / (ms * 1e6);
+}
+
+await initBackend('wasm');
+const refBefore = matmulGflops();
+const work = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
+const t0 = Date.now();
+const summary = await runRecipe({ recipePath, root, workDir: work, reportsDir: join(work, 'reports') });
+const total = (Date.now() - t0) / 1000;
+const refAfter = matmulGflops();
+const stages: Record<string, StageDone> = {};
+for (const d of readdirSync(join(work, 'stages'))) stages[d.replace(/-[0-9a-f]{16}$/, '')] = readJson<StageDone>(join(work, 'stages', d, 'done.json'));
+const out = {
+  recipe: recipePath,
+  date: new Date().toISOString(),
+  ...machine(),
+  versions: packageVersions(root),
+  total_wall_s: total,
+  stage_wall_s: summary.provenance.wall_s,
+  sft_train_tokens_per_s: stages.sft.outputs.tokens_per_s,
+  grpo_sample_tokens_per_s: stages.grpo.outputs.sample_tokens_per_s,
+  eval_sample_tokens_per_s: Object.fromEntries(Object.entries(stages).filter(([k]) => k.startsWith('eval-')).map(([k, v]) => [k, v.outputs.sample_tokens_per_s])),
+  peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+  reference: { what: 'wasm 512×512 fp32 matmul GFLOP/s in this process, before and after the run', before: refBefore, after: refAfter },
+  ratios: {
+    sft_tokens_per_s_per_gflops: (stages.sft.outputs.tokens_per_s as number) / ((refBefore + refAfter) / 2),
+    grpo_sample_tokens_per_s_per_gflops: (stages.grpo.outputs.sample_tokens_per_s as number) / ((refBefore + refAfter) / 2),
+  },
+  metrics: Object.fromEntries(summary.models.map((m) => [m.model, m.metrics['pass@1'].value])),
+  p_value: summary.paired[0]?.p_value ?? null,
+};
+const file = join(root, 'reports/bench', `${basename(dirname(recipePath))}-${basename(recipePath, '.yaml')}.json`);
+writeJsonAtomic(file, out);
+rmSync(work, { recursive: true, force: true });
+process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+process.stderr.write(`bench written to ${file}\n`);
