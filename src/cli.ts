@@ -25,6 +25,17 @@ program
   .action(async (opts) => (await import('./cli/serve.js')).serveCommand(opts));
 
 program
+  .command('grade')
+  .description('grade completions against gold answers (JSONL in, JSONL out with pred, rule, correct)')
+  .requiredOption('--input <file>', 'JSONL with gold and completion per line (optionally benchmark)')
+  .requiredOption('--output <file>', 'where graded lines go (written atomically)')
+  .option('--benchmark <name>', 'extraction preset for lines without a benchmark field (gsm8k, math500, …)')
+  .option('--strict', 'only explicit answer markers, never a bare last number')
+  .action(async (opts) => {
+    await (await import('./cli/grade.js')).gradeCommand(opts);
+  });
+
+program
   .command('validate')
   .description('check a recipe against its schema without running it')
   .argument('<recipe>', 'recipe file')

@@ -25,6 +25,7 @@ const Model = z.strictObject({
 });
 
 const Optim = {
+  optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
   lr: z.number().positive(),
   warmup_steps: z.number().int().nonnegative().default(0),
   min_lr_ratio: fraction.default(0.1),
@@ -42,7 +43,8 @@ const Sft = z.strictObject({
   log_every: positiveInt.default(10),
 });
 
-const RewardRef = z.strictObject({ name: z.string(), weight: z.number().default(1) });
+/** A reward from the registry (src/rewards), its weight in the total, and its parameters if it takes any. */
+const RewardRef = z.strictObject({ name: z.string(), weight: z.number().default(1), params: z.record(z.string(), z.unknown()).optional() });
 
 const Grpo = z.strictObject({
   steps: positiveInt,

@@ -17,6 +17,16 @@ export interface SampleResult {
   tokens: number[];
   /** True when the completion ended with eos (false: cut at max_tokens or the context length). */
   finished: boolean;
+  /** log p of each chosen token under the model's distribution at temperature 1. */
+  logprobs: number[];
+}
+
+function logSoftmaxAt(logits: Float32Array, i: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < logits.length; k++) max = Math.max(max, logits[k]);
+  let z = 0;
+  for (let k = 0; k < logits.length; k++) z += Math.exp(logits[k] - max);
+  return logits[i] - max - Math.log(z);
 }
 
 /** Picks a token from logits [V]: greedy at temperature 0, else softmax(logits / T) restricted to the top-p mass. */
@@ -67,7 +77,7 @@ export function sampleBatch(p: Params, cfg: GptConfig, prompts: readonly number[
   for (let b = 0; b < B; b++) for (let t = 0; t < padN[b]; t++) keyBias[b * Ttot + t] = -1e9;
 
   const cache: KvCache = { k: [], v: [] };
-  const out: SampleResult[] = prompts.map(() => ({ tokens: [], finished: false }));
+  const out: SampleResult[] = prompts.map(() => ({ tokens: [], finished: false, logprobs: [] }));
   try {
     let logits = tf.tidy(() => {
       const ids = new Int32Array(B * Tp).fill(pad);
@@ -94,8 +104,10 @@ export function sampleBatch(p: Params, cfg: GptConfig, prompts: readonly number[
           next[b] = pad;
           continue;
         }
-        const id = pickToken(lv.subarray(b * V, (b + 1) * V), s, rowRng(b));
+        const row = lv.subarray(b * V, (b + 1) * V);
+        const id = pickToken(row, s, rowRng(b));
         out[b].tokens.push(id);
+        out[b].logprobs.push(logSoftmaxAt(row, id));
         next[b] = id;
         if (id === eos) out[b].finished = true;
         else alive++;

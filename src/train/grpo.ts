@@ -8,7 +8,7 @@ import type { LocalModel } from '../model/lm.js';
 import { forward, type Params } from '../model/gpt.js';
 import type { GrpoConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
-import { getReward } from '../rewards/index.js';
+import { makeReward } from '../rewards/index.js';
 import { AdamW } from './optim.js';
 import { lrAt } from './schedule.js';
 import { tokenLogprobs, entropy } from './losses.js';
@@ -42,8 +42,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
   const { model, cfg } = run;
   const tok = model.tokenizer;
   const G = cfg.group_size;
-  const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: getReward(r.name) }));
-  const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip });
+  const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeReward(r.name, r.params) }));
+  const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
   const progress = new Progress({ label: 'grpo', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
   progress.resumeAt(resumed.step);
@@ -67,7 +67,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const perFn: Record<string, (number | null)[]> = {};
       const total = new Array<number>(samples.length).fill(0);
       for (const r of rewardFns) {
-        perFn[r.name] = texts.map((completion, i) => r.fn({ completion, gold: prompts[Math.floor(i / G)].answer }));
+        perFn[r.name] = prompts.flatMap((p, g) => r.fn(texts.slice(g * G, (g + 1) * G).map((completion, j) => ({ completion, gold: p.answer, length: samples[g * G + j].tokens.length }))));
         perFn[r.name].forEach((v, i) => (total[i] += r.weight * (v ?? 0)));
       }
       // 3. group-relative advantages
@@ -93,6 +93,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       let clipFrac = 0;
       let ent = 0;
       let kl = 0;
+      let gradNorm = 0;
       // 5. policy-gradient passes over the sampled batch
       for (let epoch = 0; epoch < cfg.ppo_epochs; epoch++) {
         let ratioArr: Float32Array = new Float32Array(0);
@@ -108,7 +109,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
           }
           return clippedSurrogate({ logp, oldLogp: old, refLogp, adv: tf.tensor1d(advTok), weights: tf.tensor1d(weights), epsLow: cfg.epsilon, epsHigh, beta: cfg.beta });
         });
-        opt.apply(grads, lr);
+        gradNorm += opt.apply(grads, lr) / cfg.ppo_epochs;
         tf.dispose(grads);
         loss += scalar(value) / cfg.ppo_epochs;
         clipFrac += clipFraction(ratioArr, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
@@ -116,7 +117,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       oldLogp?.dispose();
       refLogp?.dispose();
       // 6. log: mean and std of each reward function, lengths, KL, clipping, entropy
-      const row: Record<string, number> = { step, loss, lr, kl, clip_frac: clipFrac, entropy: ent };
+      const row: Record<string, number> = { step, loss, lr, grad_norm: gradNorm, kl, clip_frac: clipFrac, entropy: ent };
       for (const [name, vals] of Object.entries(perFn)) {
         const xs = vals.filter((v): v is number => v !== null);
         row[`reward/${name}/mean`] = mean(xs);

@@ -9,6 +9,8 @@ export interface AdamWConfig {
   eps: number;
   weight_decay: number;
   grad_clip: number;
+  /** "sgd" is plain SGD with momentum beta1 (no second moment): the update is proportional to the gradient. */
+  kind?: 'adamw' | 'sgd';
 }
 
 export class AdamW {
@@ -42,12 +44,18 @@ export class AdamW {
       for (const k of names) {
         const p = this.params[k];
         const g = scale === 1 ? grads[k] : grads[k].mul(scale);
+        // decay only matrices (rank >= 2), as is usual for transformers
+        const decay = p.rank >= 2 && weight_decay > 0 ? p.mul(lr * weight_decay) : tf.scalar(0);
+        if (this.cfg.kind === 'sgd') {
+          const m = beta1 > 0 ? this.m[k].mul(beta1).add(g) : g;
+          if (beta1 > 0) this.m[k].assign(m);
+          p.assign(p.sub(m.mul(lr)).sub(decay));
+          continue;
+        }
         const m = this.m[k].mul(beta1).add(g.mul(1 - beta1));
         const v = this.v[k].mul(beta2).add(g.square().mul(1 - beta2));
         this.m[k].assign(m);
         this.v[k].assign(v);
-        // decay only matrices (rank >= 2), as is usual for transformers
-        const decay = p.rank >= 2 && weight_decay > 0 ? p.mul(lr * weight_decay) : tf.scalar(0);
         const upd = m.div(bc1).div(v.div(bc2).sqrt().add(eps)).mul(lr);
         p.assign(p.sub(upd).sub(decay));
       }

@@ -52,7 +52,7 @@ export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: n
   const { model, cfg } = run;
   const tok = model.tokenizer;
   const examples: Example[] = run.conversations.map((c) => tok.encodeChat(c.messages));
-  const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip });
+  const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
   const progress = new Progress({ label: 'sft', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
   progress.resumeAt(resumed.step);

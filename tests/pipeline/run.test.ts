@@ -97,6 +97,34 @@ describe('reprise run', () => {
     }, 240_000);
   }
 
+  it('serves the run on the leaderboard: three models with intervals, each number linking to its provenance', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve', '--reports', refDirs.reports, '--port', '0'], { cwd: root });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+          if (m) ok(m[0]);
+        });
+        child.on('exit', () => fail(new Error(`serve exited: ${out}`)));
+      });
+      const page = await (await fetch(url)).text();
+      for (const m of reference.models) {
+        const p = m.metrics['pass@1'];
+        const cell = `${(100 * p.value).toFixed(1)}% [${(100 * p.lo).toFixed(1)}, ${(100 * p.hi).toFixed(1)}]`;
+        expect(page).toContain(cell);
+        expect(page).toContain(`href="/runs/tiny-r1-test-v1-s1234#model-${m.model}"`);
+      }
+      const run = await (await fetch(`${url}runs/tiny-r1-test-v1-s1234`)).text();
+      expect(run).toContain(reference.recipe.sha256);
+      expect(run).toContain('id="model-grpo"');
+      expect((await fetch(`${url}runs/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
+    } finally {
+      child.kill();
+    }
+  }, 60_000);
+
   it('rejects a bad recipe with the key and allowed values, and exits 2', async () => {
     const d = dirs();
     const r = await cli(['run', join(root, 'tests/fixtures/bad-recipe.yaml'), '--work-dir', d.work, '--reports', d.reports]);

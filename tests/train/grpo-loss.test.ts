@@ -74,3 +74,42 @@ describe('clipped surrogate', () => {
     expect(clipFraction(ratio, adv, new Float32Array([0, 0, 1, 1]), 0.2, 0.2)).toBe(0);
   });
 });
+
+describe('a policy-gradient step', () => {
+  it('raises the log-probability of a completion with positive advantage and lowers the one with negative', async () => {
+    const { createModel } = await import('../../src/model/lm.js');
+    const { forward } = await import('../../src/model/gpt.js');
+    const { tokenLogprobs } = await import('../../src/train/losses.js');
+    const { packBatch } = await import('../../src/train/batch.js');
+    const { AdamW } = await import('../../src/train/optim.js');
+    const { DEFAULT_SPECIALS } = await import('../../src/model/tokenizer.js');
+    const m = createModel({ d_model: 16, n_layer: 1, n_head: 2, context_length: 16 }, { kind: 'char', chars: '0123456789', specials: DEFAULT_SPECIALS }, 1);
+    const prompt = m.tokenizer.encodePrompt([{ role: 'user', content: '12' }]);
+    const good = m.tokenizer.encode('34');
+    const bad = m.tokenizer.encode('56');
+    const batch = packBatch([{ prompt, completion: good }, { prompt, completion: bad }], m.tokenizer.pad, 16);
+    const seqLogp = () =>
+      tf.tidy(() => {
+        const lp = tokenLogprobs(forward(m.params, m.cfg, tf.tensor2d(batch.inputs, [2, batch.T], 'int32')), tf.tensor1d(batch.targets, 'int32')).mul(tf.tensor1d(batch.mask));
+        return Array.from(lp.reshape([2, batch.T]).sum(1).dataSync());
+      });
+    const [g0, b0] = seqLogp();
+    const adv = new Float32Array(2 * batch.T);
+    adv.fill(1, 0, batch.T);
+    adv.fill(-1, batch.T);
+    const w = tokenWeights(batch.mask, 2, batch.T, 'grpo', 8);
+    const opt = new AdamW(m.params, { beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0, grad_clip: 1 });
+    for (let i = 0; i < 3; i++) {
+      const { value, grads } = tf.variableGrads(() => {
+        const logp = tokenLogprobs(forward(m.params, m.cfg, tf.tensor2d(batch.inputs, [2, batch.T], 'int32')), tf.tensor1d(batch.targets, 'int32'));
+        return clippedSurrogate({ logp, oldLogp: tf.tensor1d(logp.dataSync() as Float32Array), adv: tf.tensor1d(adv), weights: tf.tensor1d(w), epsLow: 0.2, epsHigh: 0.2, beta: 0 });
+      });
+      opt.apply(grads, 1e-2);
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    const [g1, b1] = seqLogp();
+    expect(g1).toBeGreaterThan(g0);
+    expect(b1).toBeLessThan(b0);
+    opt.dispose();
+  });
+});
