@@ -1,6 +1,9 @@
-// `npm run bench`: runs a recipe from scratch and records each stage's wall time, training and sampling
-// tokens/s and peak resident memory, beside a reference measured in the same process (wasm matmul
-// GFLOP/s), so figures can be compared across noisy machines as ratios. Writes reports/bench/<recipe>.json.
+// `npm run bench [-- verify|tiny-r1 ...]`: each benchmark writes reports/bench/<name>.json.
+//   verify  — verifications per second over MATH-500-style completions and the slowest single check.
+//   serve   — server-side render time of the leaderboard with 1,000 runs × 6 benchmarks (target < 200 ms).
+//   tiny-r1 — runs recipes/tiny-r1/v1.yaml from scratch: each stage's wall time, training and sampling
+//             tokens/s, peak resident memory, beside a reference measured in the same process (wasm matmul
+//             GFLOP/s), so figures can be compared across noisy machines as ratios.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +16,8 @@ import { machine, packageVersions } from '../src/pipeline/provenance.js';
 import type { StageDone } from '../src/pipeline/stages.js';
 import { readdirSync } from 'node:fs';
 
-const recipePath = process.argv[2] ?? 'recipes/tiny-r1/v1.yaml';
 const root = resolve('.');
+const which = process.argv.slice(2).length ? process.argv.slice(2) : ['verify', 'serve', 'tiny-r1'];
 
 function matmulGflops(): number {
   const n = 512;
@@ -35,6 +38,21 @@ function matmulGflops(): number {
   return (2 * n ** 3) / (ms * 1e6);
 }
 
+async function benchVerifyRun(): Promise<void> {
+  const { benchVerify } = await import('../src/verify/bench.js');
+  const out = { date: new Date().toISOString(), ...machine(), ...(await benchVerify()) };
+  writeJsonAtomic(join(root, 'reports/bench/verify.json'), out);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+async function benchServeRun(): Promise<void> {
+  const { benchServe } = await import('./serve-bench.js');
+  const out = { date: new Date().toISOString(), ...machine(), target_ms: 200, ...(await benchServe()) };
+  writeJsonAtomic(join(root, 'reports/bench/serve.json'), out);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+async function benchRecipe(recipePath: string): Promise<void> {
 await initBackend('wasm');
 const refBefore = matmulGflops();
 const work = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
@@ -68,3 +86,11 @@ writeJsonAtomic(file, out);
 rmSync(work, { recursive: true, force: true });
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 process.stderr.write(`bench written to ${file}\n`);
+}
+
+for (const name of which) {
+  if (name === 'verify') await benchVerifyRun();
+  else if (name === 'serve') await benchServeRun();
+  else if (name === 'tiny-r1') await benchRecipe('recipes/tiny-r1/v1.yaml');
+  else throw new Error(`unknown benchmark "${name}"; available: verify, serve, tiny-r1`);
+}

@@ -36,6 +36,13 @@ program
   });
 
 program
+  .command('report')
+  .description('write the leaderboard, run pages and sample browser of reports/ as static HTML')
+  .requiredOption('--html <dir>', 'directory to write the static site into (index.html at its root)')
+  .option('--reports <dir>', 'reports directory', 'reports')
+  .action(async (opts) => (await import('./cli/report.js')).reportCommand(opts));
+
+program
   .command('validate')
   .description('check a recipe against its schema without running it')
   .argument('<recipe>', 'recipe file')

@@ -54,6 +54,22 @@ export interface DatasetRef {
   rows: number;
 }
 
+/** A number a run reproduces (a paper's, or our own published run's), shown beside the reproduced one. */
+export interface Reference {
+  /** ModelResult.model */
+  model: string;
+  /** ModelResult.bench */
+  bench: string;
+  /** A key of ModelResult.metrics, e.g. "pass@1". */
+  metric: string;
+  /** A fraction in [0, 1], like Estimate.value. */
+  value: number;
+  /** e.g. "DeepSeek-R1 report, table 5" */
+  source: string;
+  /** http(s) only; other schemes are shown without a link. */
+  url?: string;
+}
+
 export interface RunSummary {
   schema: typeof RUN_SCHEMA;
   run_id: string;
@@ -77,4 +93,5 @@ export interface RunSummary {
   paired: PairedTest[];
   /** Per-stage training logs (JSONL, one row per step, flat numeric keys), relative to the run directory. */
   curves: Record<string, string>;
+  references?: Reference[];
 }

@@ -1,14 +1,20 @@
-// The leaderboard's Hono app: HTML pages and a small JSON API over reports/runs/*/summary.json.
+// The leaderboard's Hono app: HTML pages and a small JSON API over reports/runs/*/summary.json; no client script.
 
 import { Hono } from 'hono';
 import { curveCharts } from './charts.js';
-import { errorPage, leaderboardPage, notFoundPage, runPage, type CurveView } from './pages.js';
+import { compareCandidates, comparePage, parseRunModel } from './compare-page.js';
+import { boardRows, parseBoardQuery } from './leaderboard.js';
+import { leaderboardPage } from './leaderboard-page.js';
+import { CSP, errorPage, notFoundPage } from './pages.js';
+import { runPage, type CurveView } from './run-page.js';
 import { parseFilter, samplesPage } from './samples-page.js';
-import { createReportStore, findModel, findRun, readCurve, readSamples } from './store.js';
+import { createReportStore, findModel, findRun, readCurve } from './store.js';
 
 export interface AppOptions {
   reportsDir: string;
 }
+
+const MISSING_SAMPLES = 'is missing or lies outside the run directory.';
 
 export function createApp({ reportsDir }: AppOptions): Hono {
   const store = createReportStore(reportsDir);
@@ -16,33 +22,59 @@ export function createApp({ reportsDir }: AppOptions): Hono {
 
   app.use('*', async (c, next) => {
     await next();
-    // Pages carry no script; forbid any that an unescaped string might smuggle in.
-    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'");
+    c.header('Content-Security-Policy', CSP);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
   });
 
-  app.get('/', (c) => c.html(leaderboardPage(store.load())));
+  app.get('/', (c) => c.html(leaderboardPage(store.load(), parseBoardQuery((k) => c.req.query(k)))));
 
   app.get('/runs/:id', (c) => {
-    const run = findRun(store.load(), c.req.param('id'));
+    const reports = store.load();
+    const run = findRun(reports, c.req.param('id'));
     if (!run) return c.html(notFoundPage('There is no run with that id.'), 404);
     const curves: CurveView[] = Object.keys(run.summary.curves).map((stage) => {
       const log = readCurve(run, stage);
       return { stage, charts: log ? curveCharts(log.rows) : null, steps: log?.rows.length ?? 0, torn: log?.torn ?? 0 };
     });
-    return c.html(runPage(run, curves));
+    return c.html(runPage(run, boardRows(reports).filter((r) => r.run === run), curves));
   });
 
   app.get('/runs/:id/samples/:model', (c) => {
-    const run = findRun(store.load(), c.req.param('id'));
+    const reports = store.load();
+    const run = findRun(reports, c.req.param('id'));
     if (!run) return c.html(notFoundPage('There is no run with that id.'), 404);
     const model = findModel(run, c.req.param('model'));
     if (!model) return c.html(notFoundPage(`Run ${run.id} has no model of that name.`), 404);
-    const samples = readSamples(run, model);
-    if (!samples) return c.html(notFoundPage(`The samples file of ${model.model} is missing or lies outside the run directory.`), 404);
-    const filter = parseFilter(c.req.query('filter'));
-    return c.html(samplesPage({ run, model, rows: samples.rows, torn: samples.torn, filter, page: c.req.query('page') }));
+    const samples = store.samples(run, model);
+    if (!samples) return c.html(notFoundPage(`The samples file of ${model.model} ${MISSING_SAMPLES}`), 404);
+    return c.html(
+      samplesPage({
+        run,
+        model,
+        rows: samples.rows,
+        torn: samples.torn,
+        filter: parseFilter(c.req.query('filter')),
+        problem: c.req.query('problem') || null,
+        page: c.req.query('page'),
+        compareWith: compareCandidates(reports, run, model)[0] ?? null,
+      }),
+    );
+  });
+
+  app.get('/compare', (c) => {
+    const reports = store.load();
+    const a = parseRunModel(reports, c.req.query('a'));
+    if (!a) return c.html(notFoundPage('Name side a as ?a=<run>/<model> of a run that exists.'), 404);
+    const candidates = compareCandidates(reports, a.run, a.model);
+    const b = parseRunModel(reports, c.req.query('b') ?? candidates[0]);
+    if (!b) return c.html(notFoundPage('Name side b as &b=<run>/<model> of a run that exists.'), 404);
+    const sa = store.samples(a.run, a.model);
+    const sb = store.samples(b.run, b.model);
+    if (!sa || !sb) return c.html(notFoundPage(`The samples file of ${sa ? b.model.model : a.model.model} ${MISSING_SAMPLES}`), 404);
+    const problems = [...new Set(sa.rows.map((r) => r.problem_id))];
+    const problem = c.req.query('problem') || problems[0] || '';
+    return c.html(comparePage({ problem, a: { ...a, rows: sa.rows }, b: { ...b, rows: sb.rows }, problems, candidates }));
   });
 
   app.get('/api/runs', (c) => c.json(store.load().runs.map((r) => r.summary)));

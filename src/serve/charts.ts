@@ -105,7 +105,13 @@ export function lineChart(spec: ChartSpec): string {
   return out.join('');
 }
 
-/** One chart per numeric key of a training log, x = step; `reward/<name>/mean` keys share one "rewards (mean)" chart. */
+// The charts a researcher reads first, in this order; any other numeric key follows in the order the log has it.
+const FIRST = ['loss', 'rewards', 'completion_len', 'kl', 'clip_frac', 'lr'];
+
+/**
+ * One chart per numeric key of a training log, x = step. The per-function `reward/<name>/mean` keys share one
+ * "reward per function (mean)" chart; `reward/total/mean`, their weighted sum, keeps a chart of its own.
+ */
 export function curveCharts(rows: ReadonlyArray<Record<string, number>>, size: { width?: number; height?: number } = {}): string[] {
   const keys: string[] = [];
   const seen = new Set<string>(['step']);
@@ -118,12 +124,16 @@ export function curveCharts(rows: ReadonlyArray<Record<string, number>>, size: {
     }
   }
   const pts = (k: string): Array<[number, number]> => rows.map((r) => [r.step, k in r ? r[k] : NaN]);
-  const rewardMeans = keys.filter((k) => /^reward\/[^/]+\/mean$/.test(k));
-  const charts: string[] = [];
+  const rewardMeans = keys.filter((k) => /^reward\/[^/]+\/mean$/.test(k) && k !== 'reward/total/mean');
+  const charts: Array<{ key: string; svg: string }> = [];
   if (rewardMeans.length) {
     const series = rewardMeans.map((k) => ({ name: k.split('/')[1], points: pts(k) }));
-    charts.push(lineChart({ title: 'rewards (mean)', series, ...size }));
+    charts.push({ key: 'rewards', svg: lineChart({ title: 'reward per function (mean)', series, ...size }) });
   }
-  for (const k of keys) if (!rewardMeans.includes(k)) charts.push(lineChart({ title: k, series: [{ name: k, points: pts(k) }], ...size }));
-  return charts;
+  for (const k of keys) if (!rewardMeans.includes(k)) charts.push({ key: k, svg: lineChart({ title: k, series: [{ name: k, points: pts(k) }], ...size }) });
+  const rank = (k: string): number => (FIRST.includes(k) ? FIRST.indexOf(k) : FIRST.length);
+  return charts
+    .map((c, i) => ({ ...c, i }))
+    .sort((a, b) => rank(a.key) - rank(b.key) || a.i - b.i)
+    .map((c) => c.svg);
 }

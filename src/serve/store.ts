@@ -23,10 +23,27 @@ export interface SampleRow {
   prompt: string;
   completion: string;
   pred: string | null;
+  /** The extraction rule that produced pred, e.g. "answer_tag". */
+  rule: string | null;
   gold: string | null;
   correct: boolean | null;
+  format_ok: boolean | null;
+  tokens: number | null;
+  finished: boolean | null;
+  /** -1 is the greedy completion. */
   sample: number;
   rewards?: Record<string, number | null>;
+}
+
+/** A number a row reproduces: a paper's, read from the summary's optional `references` field. */
+export interface Reference {
+  model: string;
+  bench: string;
+  metric: string;
+  /** A fraction in [0, 1], like Estimate.value. */
+  value: number;
+  source: string;
+  url?: string;
 }
 
 export type CurveRow = Record<string, number>;
@@ -105,10 +122,34 @@ export function loadReports(reportsDir: string, cache?: Cache): Reports {
   return { runs, warnings };
 }
 
-/** A loader that re-lists the runs on every call but re-parses a summary only when its mtime or size changed. */
-export function createReportStore(reportsDir: string): { load(): Reports } {
+export interface ReportStore {
+  load(): Reports;
+  /** readSamples, kept parsed for the few most recent files so that paging through thousands of samples stays fast. */
+  samples(run: LoadedRun, model: ModelResult): { rows: SampleRow[]; torn: number } | null;
+}
+
+const SAMPLE_FILES_CACHED = 8;
+
+/** A loader that re-lists the runs on every call but re-parses a file only when its mtime or size changed. */
+export function createReportStore(reportsDir: string): ReportStore {
   const cache: Cache = new Map();
-  return { load: () => loadReports(reportsDir, cache) };
+  const samples = new Map<string, { mtimeMs: number; size: number; value: { rows: SampleRow[]; torn: number } }>();
+  return {
+    load: () => loadReports(reportsDir, cache),
+    samples(run, model) {
+      const file = resolveInRun(run, model.samples_file);
+      if (!file) return null;
+      const st = statSync(file);
+      const hit = samples.get(file);
+      samples.delete(file);
+      const value = hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size ? hit.value : readSamples(run, model);
+      if (!value) return null;
+      samples.set(file, { mtimeMs: st.mtimeMs, size: st.size, value });
+      // Map keeps insertion order, so the first key is the least recently used.
+      if (samples.size > SAMPLE_FILES_CACHED) samples.delete(samples.keys().next().value!);
+      return value;
+    },
+  };
 }
 
 const inside = (root: string, p: string): boolean => {
@@ -151,6 +192,23 @@ export function readCurve(run: LoadedRun, stage: string): { rows: CurveRow[]; to
   return { rows: out, torn };
 }
 
+/** The summary's optional `references`, keeping only well-formed entries (the field is newer than RUN_SCHEMA v1). */
+export function readReferences(summary: RunSummary): Reference[] {
+  const refs = (summary as { references?: unknown }).references;
+  if (!Array.isArray(refs)) return [];
+  return refs.filter(
+    (r): r is Reference =>
+      isObj(r) &&
+      typeof r.model === 'string' &&
+      typeof r.bench === 'string' &&
+      typeof r.metric === 'string' &&
+      typeof r.value === 'number' &&
+      Number.isFinite(r.value) &&
+      typeof r.source === 'string' &&
+      (r.url === undefined || typeof r.url === 'string'),
+  );
+}
+
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : typeof v === 'string' ? v : JSON.stringify(v));
 
 /** Reads a model's samples; rows that are not objects are dropped, fields are coerced to display types. */
@@ -166,8 +224,12 @@ export function readSamples(run: LoadedRun, model: ModelResult): { rows: SampleR
       prompt: str(r.prompt) ?? '',
       completion: str(r.completion) ?? '',
       pred: str(r.pred),
+      rule: str(r.rule),
       gold: str(r.gold),
       correct: typeof r.correct === 'boolean' ? r.correct : null,
+      format_ok: typeof r.format_ok === 'boolean' ? r.format_ok : null,
+      tokens: typeof r.tokens === 'number' ? r.tokens : null,
+      finished: typeof r.finished === 'boolean' ? r.finished : null,
       sample: typeof r.sample === 'number' ? r.sample : -1,
       rewards: isObj(r.rewards) ? (r.rewards as Record<string, number | null>) : undefined,
     });

@@ -79,21 +79,19 @@ describe('the run page', () => {
     expect(body).toContain('id="model-base"');
     expect(body).toContain(RECIPE_SHA);
     expect(body).toContain(GIT_COMMIT);
-    expect(body).toContain('<pre>name: tiny-r1\nversion: 1');
+    expect(body).toContain('<pre class="recipe"><span class="k">name</span>: tiny-r1\n<span class="k">version</span>: 1');
     expect(body).toContain('arith-train');
     expect(body).toContain('bootstrap over problems, 2000 resamples');
     expect(section(body, 'model-grpo')).toContain(`href="/runs/${RUN_ID}/samples/grpo"`);
   });
 
-  it('draws at least one SVG chart per training stage, with the reward means in one chart', async () => {
+  it('draws the SVG charts of each training stage, loss first and the per-function reward means in one chart', async () => {
     const { body } = await page(`/runs/${RUN_ID}`);
     const sft = section(body, 'curves-sft');
     const grpo = section(body, 'curves-grpo');
     expect(count(sft, '<svg')).toBe(3); // loss, lr, tokens_per_s; "phase" is not numeric
-    expect(grpo).toContain('<title>rewards (mean)</title>');
-    expect(grpo).not.toContain('<title>reward/accuracy/mean</title>');
-    expect(grpo).toContain('<title>reward/accuracy/std</title>');
-    expect(count(grpo, '<svg')).toBe(1 + 7);
+    const titles = [...grpo.matchAll(/<svg[^>]*><title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(titles).toEqual(['loss', 'reward per function (mean)', 'completion_len', 'kl', 'clip_frac', 'lr', 'reward/accuracy/std', 'reward/total/mean', 'entropy']);
     expect(grpo).toContain('1 unreadable line(s) skipped');
   });
 

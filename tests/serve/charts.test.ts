@@ -37,14 +37,15 @@ describe('lineChart', () => {
 });
 
 describe('curveCharts', () => {
-  it('makes one chart per numeric key and one shared chart for the reward means', () => {
+  it('makes one chart per numeric key, one shared chart for the per-function reward means, the named ones first', () => {
     const rows = [
-      { step: 1, 'reward/accuracy/mean': 0.1, 'reward/format/mean': 0.5, 'reward/accuracy/std': 0.2, kl: 0 },
-      { step: 2, 'reward/accuracy/mean': 0.2, 'reward/format/mean': 0.6, 'reward/accuracy/std': 0.2, kl: 0.01 },
+      { step: 1, 'reward/accuracy/mean': 0.1, 'reward/format/mean': 0.5, 'reward/total/mean': 0.6, 'reward/accuracy/std': 0.2, kl: 0, loss: 1 },
+      { step: 2, 'reward/accuracy/mean': 0.2, 'reward/format/mean': 0.6, 'reward/total/mean': 0.8, 'reward/accuracy/std': 0.2, kl: 0.01, loss: 0.9 },
     ];
     const charts = curveCharts(rows);
-    expect(charts.map((c) => c.match(/<title>([^<]*)<\/title>/)?.[1])).toEqual(['rewards (mean)', 'reward/accuracy/std', 'kl']);
-    expect(charts[0]).toContain('>accuracy</text>');
-    expect(charts[0]).toContain('>format</text>');
+    expect(charts.map((c) => c.match(/<title>([^<]*)<\/title>/)?.[1])).toEqual(['loss', 'reward per function (mean)', 'kl', 'reward/total/mean', 'reward/accuracy/std']);
+    expect(charts[1]).toContain('>accuracy</text>');
+    expect(charts[1]).toContain('>format</text>');
+    expect(charts[1]).not.toContain('>total</text>');
   });
 });

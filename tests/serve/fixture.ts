@@ -11,6 +11,11 @@ export const RECIPE_SHA = 'a'.repeat(60) + 'beef';
 export const GIT_COMMIT = '0123456789abcdef0123456789abcdef01234567';
 export const SECRET = 'TOP-SECRET-OUTSIDE-RUN-DIR';
 export const XSS = '<script>alert(1)</script>';
+/** The current run names a paper's number for grpo (inside its interval) and for sft (outside). */
+export const REFERENCES = [
+  { model: 'grpo', bench: 'arith-200', metric: 'pass@1', value: 0.44, source: 'Paper <i>X</i>, table 2', url: 'https://example.org/paper' },
+  { model: 'sft', bench: 'arith-200', metric: 'pass@1', value: 0.5, source: 'Paper X, table 3', url: 'javascript:alert(1)' },
+];
 /** grpo has 40 problems × 3 samples: sample 0 correct, 1 incorrect, 2 unjudged. */
 export const GRPO_SAMPLES = 120;
 
@@ -114,7 +119,7 @@ function writeRun(reportsDir: string, s: RunSummary): string {
 /** Builds <tmp>/reports with a current run, an older run whose paths try to leave the run dir, and broken run dirs. */
 export function writeFixture(root = mkdtempSync(join(tmpdir(), 'reprise-serve-'))): { root: string; reportsDir: string } {
   const reportsDir = join(root, 'reports');
-  writeRun(reportsDir, summary(RUN_ID, '2025-01-02T03:04:05.000Z'));
+  writeRun(reportsDir, Object.assign(summary(RUN_ID, '2025-01-02T03:04:05.000Z'), { references: REFERENCES }));
   const old = summary(OLD_RUN_ID, '2024-12-01T00:00:00.000Z');
   old.models = [{ ...old.models[0], model: 'evil', samples_file: '../../secret.jsonl' }];
   old.curves = { sft: '../../secret.jsonl' };

@@ -1,0 +1,15 @@
+// `reprise report --html <dir>`: writes the leaderboard, run pages and sample browser of reports/ as static files.
+
+import { resolve } from 'node:path';
+import { createApp } from '../serve/app.js';
+import { exportSite } from '../serve/export.js';
+
+export async function reportCommand(opts: { html: string; reports: string }): Promise<void> {
+  const out = resolve(opts.html);
+  const t0 = performance.now();
+  const r = await exportSite(createApp({ reportsDir: opts.reports }), out);
+  const s = ((performance.now() - t0) / 1000).toFixed(1);
+  process.stdout.write(`wrote ${r.pages} page(s), ${(r.bytes / 2 ** 20).toFixed(1)} MiB, in ${s} s; open ${resolve(out, 'index.html')}\n`);
+  for (const f of r.failed) process.stderr.write(`page answered ${f}\n`);
+  if (r.skipped) process.stderr.write(`${r.skipped} page(s) not written: the export stops at 50000 pages\n`);
+}
