@@ -1,5 +1,6 @@
 // `npm run bench [-- verify|tiny-r1 ...]`: each benchmark writes reports/bench/<name>.json.
 //   verify  — verifications per second over MATH-500-style completions and the slowest single check.
+//   code    — wall time to score all 164 HumanEval canonical solutions in the sandbox; start-up per program.
 //   serve   — server-side render time of the leaderboard with 1,000 runs × 6 benchmarks (target < 200 ms).
 //   tiny-r1 — runs recipes/tiny-r1/v1.yaml from scratch: each stage's wall time, training and sampling
 //             tokens/s, peak resident memory, beside a reference measured in the same process (wasm matmul
@@ -17,7 +18,7 @@ import type { StageDone } from '../src/pipeline/stages.js';
 import { readdirSync } from 'node:fs';
 
 const root = resolve('.');
-const which = process.argv.slice(2).length ? process.argv.slice(2) : ['verify', 'serve', 'tiny-r1'];
+const which = process.argv.slice(2).length ? process.argv.slice(2) : ['verify', 'code', 'serve', 'tiny-r1'];
 
 function matmulGflops(): number {
   const n = 512;
@@ -42,6 +43,13 @@ async function benchVerifyRun(): Promise<void> {
   const { benchVerify } = await import('../src/verify/bench.js');
   const out = { date: new Date().toISOString(), ...machine(), ...(await benchVerify()) };
   writeJsonAtomic(join(root, 'reports/bench/verify.json'), out);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+async function benchCodeRun(): Promise<void> {
+  const { benchCode } = await import('../src/verify/code-bench.js');
+  const out = { date: new Date().toISOString(), ...machine(), ...(await benchCode()) };
+  writeJsonAtomic(join(root, 'reports/bench/code.json'), out);
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }
 
@@ -91,6 +99,7 @@ process.stderr.write(`bench written to ${file}\n`);
 for (const name of which) {
   if (name === 'verify') await benchVerifyRun();
   else if (name === 'serve') await benchServeRun();
+  else if (name === 'code') await benchCodeRun();
   else if (name === 'tiny-r1') await benchRecipe('recipes/tiny-r1/v1.yaml');
-  else throw new Error(`unknown benchmark "${name}"; available: verify, serve, tiny-r1`);
+  else throw new Error(`unknown benchmark "${name}"; available: verify, code, serve, tiny-r1`);
 }

@@ -43,6 +43,16 @@ program
   .action(async (opts) => (await import('./cli/report.js')).reportCommand(opts));
 
 program
+  .command('exec')
+  .description('run programs in the sandbox (JSONL in: id, language, code, timeout_s?; JSONL out: status, exit_code, stdout, stderr, wall_ms)')
+  .requiredOption('--input <file>', 'JSONL of programs')
+  .requiredOption('--output <file>', 'where results go (written atomically, in input order)')
+  .option('--concurrency <n>', 'programs run at once (default: the machine\'s parallelism)')
+  .action(async (opts) => {
+    await (await import('./cli/exec.js')).execCommand(opts);
+  });
+
+program
   .command('validate')
   .description('check a recipe against its schema without running it')
   .argument('<recipe>', 'recipe file')

@@ -14,7 +14,7 @@ import { isR1Format } from '../verify/format.js';
 import { isLanguage, runMany, type Language, type RunRequest } from '../verify/sandbox/index.js';
 import { settle, type Scored } from './nulls.js';
 
-export const NEEDS_ASYNC: Scored = { skip: 'needs scoreCodeGroup (async)' };
+export const NEEDS_ASYNC: Scored = { skip: 'needs scoreCodeGroup (async): code rewards run programs in the sandbox' };
 /** Kept for the registry's current import; same reason as NEEDS_ASYNC. */
 export const NO_SANDBOX: Scored = NEEDS_ASYNC;
 

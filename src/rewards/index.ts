@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { RegistryError, RepriseError } from '../util/errors.js';
 import { AnswerParams, correctness, editSimilarity } from './answer.js';
-import { NO_SANDBOX } from './code.js';
+import { CodeFormatParams, CodeRunParams, NEEDS_ASYNC, codeFormat, scoreCodeGroup } from './code.js';
 import { CosineParams, OverlongParams, RepetitionParams, cosineScaled, groupLength, lengthOf, repetitionPenalty, softOverlong } from './length.js';
 import { settle, type Scored } from './nulls.js';
 import { StepsParams, formatReward, reasoningSteps, tagCount } from './structure.js';
@@ -34,7 +34,7 @@ interface Def {
 }
 
 const None = z.object({}).strict();
-const CodeParams = z.object({ language: z.string().default('python') }).strict();
+const CodeParams = CodeRunParams as unknown as z.ZodType<Record<string, unknown>>;
 
 const DEFS: Record<string, Def> = {
   accuracy: {
@@ -85,9 +85,13 @@ const DEFS: Record<string, Def> = {
     params: AnswerParams,
     item: (p: AnswerParams) => (x) => editSimilarity(x.completion, x.gold, p),
   },
-  code: { help: 'fraction of test cases passed (needs the code sandbox; null until it exists)', params: CodeParams, item: () => () => NO_SANDBOX },
-  binary_code: { help: '1 if every test case passes (needs the code sandbox; null until it exists)', params: CodeParams, item: () => () => NO_SANDBOX },
-  code_format: { help: 'format reward for a fenced code answer (needs the code sandbox; null until it exists)', params: CodeParams, item: () => () => NO_SANDBOX },
+  code: { help: 'fraction of test cases passed in the sandbox (async: scored through scoreGroupAsync). Params: language, timeout_s', params: CodeParams, item: () => () => NEEDS_ASYNC },
+  binary_code: { help: '1 if every test case passes in the sandbox (async: scored through scoreGroupAsync). Params: language, timeout_s', params: CodeParams, item: () => () => NEEDS_ASYNC },
+  code_format: {
+    help: '1 for the R1 format with a fenced block of the language inside <answer>. Params: language, think',
+    params: CodeFormatParams as unknown as z.ZodType<Record<string, unknown>>,
+    item: (p: z.infer<typeof CodeFormatParams>) => (x) => codeFormat(x.completion, p),
+  },
 };
 
 export const REWARD_NAMES = Object.keys(DEFS);
@@ -116,6 +120,18 @@ export function makeReward(name: string, params?: Record<string, unknown>): Grou
   }
   const fn = d.item!(p);
   return (g) => g.map((x) => settle(name, fn(x)));
+}
+
+const ASYNC_REWARDS = new Set(['code', 'binary_code']);
+
+/** Like makeReward, for every reward including those that run programs (code, binary_code). */
+export function makeRewardAsync(name: string, params?: Record<string, unknown>): (group: RewardInput[]) => Promise<(number | null)[]> {
+  if (!ASYNC_REWARDS.has(name)) {
+    const fn = makeReward(name, params);
+    return async (g) => fn(g);
+  }
+  parseParams(name, params);
+  return (g) => scoreCodeGroup(name as 'code' | 'binary_code', g, params ?? {});
 }
 
 /** Scores one prompt's group of completions with any reward; per-item rewards just map over it. */

@@ -8,7 +8,7 @@ import type { LocalModel } from '../model/lm.js';
 import { forward, type Params } from '../model/gpt.js';
 import type { GrpoConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
-import { makeReward } from '../rewards/index.js';
+import { makeRewardAsync } from '../rewards/index.js';
 import { AdamW } from './optim.js';
 import { lrAt } from './schedule.js';
 import { tokenLogprobs, entropy } from './losses.js';
@@ -42,7 +42,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
   const { model, cfg } = run;
   const tok = model.tokenizer;
   const G = cfg.group_size;
-  const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeReward(r.name, r.params) }));
+  const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeRewardAsync(r.name, r.params) }));
   const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
   const progress = new Progress({ label: 'grpo', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
@@ -67,7 +67,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const perFn: Record<string, (number | null)[]> = {};
       const total = new Array<number>(samples.length).fill(0);
       for (const r of rewardFns) {
-        perFn[r.name] = prompts.flatMap((p, g) => r.fn(texts.slice(g * G, (g + 1) * G).map((completion, j) => ({ completion, gold: p.answer, length: samples[g * G + j].tokens.length }))));
+        const groups = await Promise.all(prompts.map((p, g) => r.fn(texts.slice(g * G, (g + 1) * G).map((completion, j) => ({ completion, gold: p.answer, length: samples[g * G + j].tokens.length })))));
+        perFn[r.name] = groups.flat();
         perFn[r.name].forEach((v, i) => (total[i] += r.weight * (v ?? 0)));
       }
       // 3. group-relative advantages

@@ -44,8 +44,14 @@ describe('the reward registry', () => {
     expect(() => makeReward('format', { unknown_key: 1 })).toThrow(/unknown_key|Unrecognized/);
   });
 
-  it('returns null with a reason from the code rewards until the sandbox exists', () => {
-    for (const n of ['code', 'binary_code', 'code_format']) expect(getReward(n)({ completion: '```python\nprint(1)\n```', gold: '' })).toBeNull();
+  it('returns null with a reason from the synchronous code rewards, which need the async sandbox path', () => {
+    for (const n of ['code', 'binary_code']) expect(getReward(n)({ completion: '```python\nprint(1)\n```', gold: '' })).toBeNull();
     expect(Object.keys(nullCounts().code)[0]).toMatch(/sandbox/);
+  });
+
+  it('scores code_format without running anything', () => {
+    const ok = '<think>plan</think><answer>```python\nprint(1)\n```</answer>';
+    expect(getReward('code_format')({ completion: ok, gold: '' })).toBe(1);
+    expect(getReward('code_format')({ completion: '<think>plan</think><answer>print(1)</answer>', gold: '' })).toBe(0);
   });
 });

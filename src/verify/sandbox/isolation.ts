@@ -9,7 +9,7 @@
 //               drops to a per-slot uid, and every process of that uid is killed after the run.
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export type Mode = 'root' | 'userns' | 'plain';
@@ -82,7 +82,16 @@ function cgroupParents(): { parents: string[]; version: 1 | 2 | null } {
     for (const p of parents) {
       const probe = join(p, `reprise-probe-${process.pid}`);
       mkdirSync(probe);
+      // v2 gives a child the memory controller only where the parent delegates it (often refused: a cgroup
+      // that holds processes may not delegate), and without it the run would have no memory limit at all.
+      if (version === 2 && !existsSync(join(probe, 'memory.max'))) {
+        rmdirSync(probe);
+        writeFileSync(join(p, 'cgroup.subtree_control'), '+memory +pids');
+        mkdirSync(probe);
+      }
+      const usable = version === 1 || existsSync(join(probe, 'memory.max'));
       rmdirSync(probe);
+      if (!usable) return { parents: [], version: null };
     }
     return parents.length ? { parents, version } : { parents: [], version: null };
   } catch {

@@ -6,7 +6,8 @@
 //     the program is pid 1 of its own pid namespace, so every process it made (double-forked, setsid'd,
 //     sleeping past its parent) dies with it.
 //   - fork bombs: a pids cgroup and RLIMIT_NPROC on a uid that no other run shares.
-//   - memory bombs: a memory cgroup for the whole run and RLIMIT_AS per process.
+//   - memory bombs: a memory cgroup for the whole run and RLIMIT_AS per process (JavaScript gets 1 GiB more
+//     address space, which V8 reserves and never touches, and a heap capped at half the memory limit).
 //   - floods of output: the first `keepBytes` of stdout and stderr are kept; past `maxOutputBytes` it is killed.
 //   - writing or deleting files outside its directory: it runs as an unprivileged uid with no capabilities,
 //     so host files are read-only to it; /tmp, /var/tmp, /dev/shm, /run/lock are fresh size-capped tmpfs
@@ -144,6 +145,7 @@ class Capture {
   }
 }
 
+const UNSHARE_SIGKILL = /^unshare: sigprocmask unblock failed[^\n]*\n?/m;
 const MEMORY_RE = /MemoryError|JavaScript heap out of memory|Cannot allocate memory|std::bad_alloc|allocation failed/;
 
 /**
@@ -214,8 +216,11 @@ function execute(argv: string[], cwd: string, stdin: string, l: typeof DEFAULT_L
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
-      const stderr = err.text() + (killedFor === 'output' ? `\n[sandbox] killed: more than ${l.maxOutputBytes} bytes of output` : '');
+      let exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
+      let stderr = err.text() + (killedFor === 'output' ? `\n[sandbox] killed: more than ${l.maxOutputBytes} bytes of output` : '');
+      // unshare passes its child's fatal signal on by raising it on itself, which fails for SIGKILL: it says so
+      // and exits 1. That is the program's SIGKILL (ours, or the OOM killer's).
+      if (UNSHARE_SIGKILL.test(stderr)) [stderr, exitCode] = [stderr.replace(UNSHARE_SIGKILL, ''), 128 + 9];
       let status: RunStatus;
       if (killedFor === 'timeout' || signal === 'SIGXCPU' || exitCode === 128 + 24) status = 'timeout';
       else if (killedFor === 'output') status = 'failed';
