@@ -1,6 +1,8 @@
 // `npm run bench [-- verify|tiny-r1 ...]`: each benchmark writes reports/bench/<name>.json.
 //   verify  — verifications per second over MATH-500-style completions and the slowest single check.
 //   code    — wall time to score all 164 HumanEval canonical solutions in the sandbox; start-up per program.
+//   eval    — the eval harness's overhead: samples/s against an instant endpoint at concurrency 1, 16, 128;
+//             heap and RSS over 100,000 samples (flat: samples stream to disk).
 //   serve   — server-side render time of the leaderboard with 1,000 runs × 6 benchmarks (target < 200 ms).
 //   tiny-r1 — runs recipes/tiny-r1/v1.yaml from scratch: each stage's wall time, training and sampling
 //             tokens/s, peak resident memory, beside a reference measured in the same process (wasm matmul
@@ -18,7 +20,7 @@ import type { StageDone } from '../src/pipeline/stages.js';
 import { readdirSync } from 'node:fs';
 
 const root = resolve('.');
-const which = process.argv.slice(2).length ? process.argv.slice(2) : ['verify', 'code', 'serve', 'tiny-r1'];
+const which = process.argv.slice(2).length ? process.argv.slice(2) : ['verify', 'code', 'eval', 'serve', 'tiny-r1'];
 
 function matmulGflops(): number {
   const n = 512;
@@ -57,6 +59,13 @@ async function benchServeRun(): Promise<void> {
   const { benchServe } = await import('./serve-bench.js');
   const out = { date: new Date().toISOString(), ...machine(), target_ms: 200, ...(await benchServe()) };
   writeJsonAtomic(join(root, 'reports/bench/serve.json'), out);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+async function benchEvalRun(): Promise<void> {
+  const { benchEvalHarness } = await import('./eval-bench.js');
+  const out = { date: new Date().toISOString(), ...machine(), ...(await benchEvalHarness()) };
+  writeJsonAtomic(join(root, 'reports/bench/eval.json'), out);
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }
 
@@ -100,6 +109,7 @@ for (const name of which) {
   if (name === 'verify') await benchVerifyRun();
   else if (name === 'serve') await benchServeRun();
   else if (name === 'code') await benchCodeRun();
+  else if (name === 'eval') await benchEvalRun();
   else if (name === 'tiny-r1') await benchRecipe('recipes/tiny-r1/v1.yaml');
-  else throw new Error(`unknown benchmark "${name}"; available: verify, code, serve, tiny-r1`);
+  else throw new Error(`unknown benchmark "${name}"; available: verify, code, eval, serve, tiny-r1`);
 }

@@ -10,12 +10,23 @@ export interface DatasetRow {
   meta: Record<string, number | string>;
 }
 
+/** Per split: how many rows, and the relative weights of 1-, 2-, 3-, … digit operands (index 0 = 1 digit). */
+export interface SplitSpec {
+  count: number;
+  digit_weights: number[];
+}
+
+/** Family parameters as a recipe writes them (numbers or lists of numbers). */
+export type FamilyParams = Record<string, number | number[]>;
+
 export interface DatasetFamily {
-  /** Registry name, used verbatim in recipes (datagen.generator). */
+  /** Registry name, used verbatim in recipes (datagen.generator, or a datagen recipe's family). */
   name: string;
   version: number;
   /** The characters its texts use (the tiny models' tokenizer is built from them). */
   chars: string;
   describe: string;
-  generate(seed: number, splits: Record<string, { count: number; digit_weights: number[] }>): Record<string, DatasetRow[]>;
+  /** The family's parameters and their defaults; a recipe may override any of them, and no others. */
+  params?: FamilyParams;
+  generate(seed: number, splits: Record<string, SplitSpec>, params?: FamilyParams): Record<string, DatasetRow[]>;
 }

@@ -22,7 +22,72 @@ program
   .option('--reports <dir>', 'reports directory', 'reports')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'port (0 picks a free one)', '8787')
+  .option('--model <path...>', 'local checkpoints (model.safetensors, or a directory holding one) to serve over the OpenAI API at /v1')
+  .option('--api-key-env <VAR>', 'environment variable holding the API key the /v1 API requires (unset: no key)', 'REPRISE_API_KEY')
+  .option('--backend <b>', 'tfjs backend for --model: wasm or cpu', 'wasm')
   .action(async (opts) => (await import('./cli/serve.js')).serveCommand(opts));
+
+program
+  .command('eval')
+  .description('evaluate a model on a benchmark spec, resumably (per-sample JSONL, results JSON)')
+  .requiredOption('--bench <name>', 'eval spec: math500, aime24/open-r1, … (evals/<bench>/<variant>.yaml)')
+  .option('--checkpoint <dir>', 'a local checkpoint (a model.safetensors or a directory holding one)')
+  .option('--endpoint <url...>', 'OpenAI-compatible base URL(s); several are load-balanced')
+  .option('--model <name>', 'model name on the endpoint')
+  .option('--api-key-env <VAR>', 'environment variable holding the endpoint API key')
+  .option('--n <n>', 'samples per problem (default: the spec)')
+  .option('--limit <k>', 'only the first k problems')
+  .option('--concurrency <c>', 'requests in flight (default 16; 1 for --checkpoint)')
+  .option('--out <dir>', 'output directory (default .reprise/evals/<spec>/<model>-<hash>)')
+  .option('--data-dir <dir>', 'benchmark data directory (default $REPRISE_DATA_DIR or .reprise/data)')
+  .option('--timeout <s>', 'per-request timeout in seconds')
+  .option('--max-retries <n>', 'retries per request')
+  .option('--backend <b>', 'wasm or cpu, for --checkpoint')
+  .option('--json', 'print the results JSON on stdout')
+  .action(async (opts) => {
+    await (await import('./cli/eval.js')).evalCommand(opts);
+  });
+
+program
+  .command('eval-compare')
+  .description('paired comparison of two eval output directories on the same problems')
+  .argument('<a>', 'eval output directory')
+  .argument('<b>', 'eval output directory')
+  .option('--metric <m>', 'avg@n | pass@k | maj@k')
+  .option('--strict', 'strict extraction')
+  .action(async (a: string, b: string, opts) => {
+    await (await import('./cli/eval.js')).evalCompareCommand(a, b, opts);
+  });
+
+program
+  .command('datagen')
+  .description('build the datasets of a datagen recipe (recipes/datagen-*/v<N>.yaml)')
+  .argument('<recipe>', 'datagen recipe')
+  .option('--check', 'rebuild the deterministic datasets and fail, naming the file, where a hash differs from the manifest')
+  .option('--out-dir <dir>', "override the recipe's out_dir")
+  .option('--json', 'print the build result as JSON')
+  .action(async (recipe: string, opts) => {
+    await (await import('./cli/datagen.js')).datagenCommand(recipe, opts);
+  });
+
+const data = program.command('data').description('benchmark data and dataset files');
+data
+  .command('fetch')
+  .description('download a benchmark from the Hugging Face hub at its pinned revision, recording checksums')
+  .argument('<bench>', 'benchmark name, e.g. math500')
+  .option('--data-dir <dir>', 'where to put it (default $REPRISE_DATA_DIR or .reprise/data)')
+  .action(async (bench: string, opts) => {
+    await (await import('./cli/data.js')).dataFetchCommand(bench, opts);
+  });
+data
+  .command('validate')
+  .description("check an OpenAI chat JSONL as OpenAI's fine-tuning checks do, with token counts and a length histogram")
+  .argument('<file>', 'chat JSONL')
+  .option('--max-tokens <n>', 'per-example limit', '16385')
+  .option('--json', 'print the full report as JSON')
+  .action(async (file: string, opts) => {
+    await (await import('./cli/data-validate.js')).dataValidateCommand(file, opts);
+  });
 
 program
   .command('grade')

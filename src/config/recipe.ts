@@ -2,9 +2,9 @@
 // Unknown keys are errors; every error names the file, the line, the key and the allowed values.
 
 import { readFileSync } from 'node:fs';
-import { parseDocument, LineCounter, isMap, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { parseYaml } from './yaml.js';
 
 export const LOSS_TYPES = ['grpo', 'dr_grpo', 'dapo', 'bnpo'] as const;
 
@@ -63,6 +63,8 @@ const Grpo = z.strictObject({
   scale_rewards: z.boolean().default(true),
   /** Policy-gradient passes over each sampled batch (TRL's num_iterations, the μ of the GRPO paper). */
   ppo_epochs: positiveInt.default(1),
+  /** Rows per forward/backward; gradients of the micro-batches are summed (bounds memory, not results). */
+  micro_batch_size: positiveInt.default(16),
   rewards: z.array(RewardRef).min(1),
   checkpoint_every: positiveInt.default(10),
 });
@@ -114,26 +116,9 @@ export interface ExtraCheck {
 
 /** Parses and validates a recipe; `check` adds checks that need registries (reward names, generators). */
 export function parseRecipe(text: string, file: string, check?: (r: Recipe) => ExtraCheck[]): Recipe {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    throw new InputError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: e.linePos?.[0]?.line });
-  }
-  const lineOf = (path: (string | number)[]) => {
-    let node: Node | null | undefined = doc.contents as Node;
-    let line: number | undefined;
-    for (const key of path) {
-      if (!(isMap(node) || isSeq(node))) break;
-      const pair: { key: unknown; value: unknown } | undefined = isMap(node) ? node.items.find((it) => (it.key as { value?: unknown })?.value === key) : undefined;
-      const next: Node | undefined = isMap(node) ? (pair?.value as Node | undefined) : (node.items[key as number] as Node | undefined);
-      const anchor = (pair?.key as Node | undefined) ?? next;
-      if (anchor?.range) line = lc.linePos(anchor.range[0]).line;
-      node = next;
-    }
-    return line;
-  };
-  const result = Recipe.safeParse(doc.toJS());
+  const doc = parseYaml(text, file);
+  const lineOf = doc.lineOf;
+  const result = Recipe.safeParse(doc.value);
   const issues: ExtraCheck[] = [];
   if (!result.success) {
     // unknown keys first: a misspelt key also makes its intended key "missing"

@@ -9,14 +9,17 @@ import { CSP, errorPage, notFoundPage } from './pages.js';
 import { runPage, type CurveView } from './run-page.js';
 import { parseFilter, samplesPage } from './samples-page.js';
 import { createReportStore, findModel, findRun, readCurve } from './store.js';
+import { openaiRoutes, type OpenAIRoutesOptions } from './openai-api.js';
 
 export interface AppOptions {
   reportsDir: string;
+  /** Local models served over the OpenAI API under /v1 (loaded on the first request). */
+  openai?: OpenAIRoutesOptions;
 }
 
 const MISSING_SAMPLES = 'is missing or lies outside the run directory.';
 
-export function createApp({ reportsDir }: AppOptions): Hono {
+export function createApp({ reportsDir, openai }: AppOptions): Hono {
   const store = createReportStore(reportsDir);
   const app = new Hono();
 
@@ -84,6 +87,7 @@ export function createApp({ reportsDir }: AppOptions): Hono {
     return run ? c.json(run.summary) : c.json({ error: 'not found' }, 404);
   });
 
+  if (openai) app.route('/v1', openaiRoutes(openai));
   app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ error: 'not found' }, 404) : c.html(notFoundPage('No page at this address.'), 404)));
 
   app.onError((err, c) => {

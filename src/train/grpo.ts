@@ -5,16 +5,15 @@
 
 import * as tf from '@tensorflow/tfjs';
 import type { LocalModel } from '../model/lm.js';
-import { forward, type Params } from '../model/gpt.js';
 import type { GrpoConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
 import { makeRewardAsync } from '../rewards/index.js';
 import { AdamW } from './optim.js';
 import { lrAt } from './schedule.js';
-import { tokenLogprobs, entropy } from './losses.js';
 import { packBatch } from './batch.js';
-import { clipFraction, clippedSurrogate, groupAdvantages, k3, tokenWeights } from './grpo-loss.js';
-import { resumeFrom, saveCheckpoint, scalar } from './checkpointing.js';
+import { clipFraction, groupAdvantages, tokenWeights } from './grpo-loss.js';
+import { batchLogprobs, policyGradientPass } from './grpo-pass.js';
+import { resumeFrom, saveCheckpoint } from './checkpointing.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
@@ -81,15 +80,12 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const advTok = new Float32Array(S * T);
       for (let s = 0; s < S; s++) advTok.fill(adv[s], s * T, (s + 1) * T);
       const weights = tokenWeights(batch.mask, S, T, cfg.loss_type, cfg.max_tokens);
-      const ids = () => tf.tensor2d(batch.inputs, [S, T], 'int32');
-      const targets = () => tf.tensor1d(batch.targets, 'int32');
-      // as in TRL, the loss sees the logits at the sampling temperature
-      const logitsOf = (p: Params) => (cfg.temperature === 1 ? forward(p, model.cfg, ids()) : forward(p, model.cfg, ids()).div(cfg.temperature) as tf.Tensor2D);
-      const logpOf = (p: Params) => tf.tidy(() => tokenLogprobs(logitsOf(p), targets()));
+      const mb = cfg.micro_batch_size;
       // with one pass the sampling policy is the current one: π_old is π_θ detached, no extra forward
-      const oldLogp = cfg.ppo_epochs > 1 ? logpOf(model.params) : undefined;
-      const refLogp = cfg.beta > 0 && run.reference ? logpOf(run.reference.params) : undefined;
+      const oldLogp = cfg.ppo_epochs > 1 ? batchLogprobs(model.params, model.cfg, batch, cfg.temperature, mb) : undefined;
+      const refLogp = cfg.beta > 0 && run.reference ? batchLogprobs(run.reference.params, model.cfg, batch, cfg.temperature, mb) : undefined;
       const lr = lrAt(step, schedule);
+      const completionTokens = Math.max(1, sum(batch.mask));
       let loss = 0;
       let clipFrac = 0;
       let ent = 0;
@@ -97,26 +93,16 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       let gradNorm = 0;
       // 5. policy-gradient passes over the sampled batch
       for (let epoch = 0; epoch < cfg.ppo_epochs; epoch++) {
-        let ratioArr: Float32Array = new Float32Array(0);
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = logitsOf(model.params);
-          const logp = tokenLogprobs(logits, targets());
-          const old = oldLogp ?? tf.tensor1d(logp.dataSync() as Float32Array);
-          const ratio = tf.exp(logp.sub(old));
-          ratioArr = ratio.dataSync() as Float32Array;
-          if (epoch === 0) {
-            ent = scalarOf(tf.sum(entropy(logits).mul(tf.tensor1d(batch.mask))).div(Math.max(1, sum(batch.mask))));
-            if (refLogp) kl = scalarOf(tf.sum(k3(logp, refLogp).mul(tf.tensor1d(batch.mask))).div(Math.max(1, sum(batch.mask))));
-          }
-          return clippedSurrogate({ logp, oldLogp: old, refLogp, adv: tf.tensor1d(advTok), weights: tf.tensor1d(weights), epsLow: cfg.epsilon, epsHigh, beta: cfg.beta });
-        });
-        gradNorm += opt.apply(grads, lr) / cfg.ppo_epochs;
-        tf.dispose(grads);
-        loss += scalar(value) / cfg.ppo_epochs;
-        clipFrac += clipFraction(ratioArr, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
+        const pass = policyGradientPass({ params: model.params, cfg: model.cfg, batch, adv: advTok, weights, temperature: cfg.temperature, oldLogp, refLogp, epsLow: cfg.epsilon, epsHigh, beta: cfg.beta, microBatch: mb });
+        gradNorm += opt.apply(pass.grads, lr) / cfg.ppo_epochs;
+        tf.dispose(pass.grads);
+        loss += pass.loss / cfg.ppo_epochs;
+        clipFrac += clipFraction(pass.ratio, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
+        if (epoch === 0) {
+          ent = pass.entropySum / completionTokens;
+          kl = pass.klSum / completionTokens;
+        }
       }
-      oldLogp?.dispose();
-      refLogp?.dispose();
       // 6. log: mean and std of each reward function, lengths, KL, clipping, entropy
       const row: Record<string, number> = { step, loss, lr, grad_norm: gradNorm, kl, clip_frac: clipFrac, entropy: ent };
       for (const [name, vals] of Object.entries(perFn)) {
@@ -143,9 +129,6 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
   return { steps: cfg.steps, train_s: resumed.elapsed_s + (Date.now() - t0) / 1000, sample_tokens_per_s: sampledTokens / Math.max(sampleSecs, 1e-9) };
 }
 
-function scalarOf(t: tf.Tensor): number {
-  return t.dataSync()[0];
-}
 function sum(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];

@@ -113,3 +113,34 @@ describe('a policy-gradient step', () => {
     opt.dispose();
   });
 });
+
+describe('micro-batched policy-gradient pass', () => {
+  it('sums to the same gradient, loss, entropy and KL as one full batch', async () => {
+    const { createModel } = await import('../../src/model/lm.js');
+    const { packBatch } = await import('../../src/train/batch.js');
+    const { policyGradientPass, batchLogprobs } = await import('../../src/train/grpo-pass.js');
+    const { DEFAULT_SPECIALS } = await import('../../src/model/tokenizer.js');
+    const spec = { kind: 'char' as const, chars: '0123456789', specials: DEFAULT_SPECIALS };
+    const m = createModel({ d_model: 16, n_layer: 1, n_head: 2, context_length: 16 }, spec, 1);
+    const ref = createModel({ d_model: 16, n_layer: 1, n_head: 2, context_length: 16 }, spec, 2);
+    const p = m.tokenizer.encodePrompt([{ role: 'user', content: '12' }]);
+    const comps = ['3', '45', '678', '9'].map((c) => m.tokenizer.encode(c));
+    const batch = packBatch(comps.map((c) => ({ prompt: p, completion: c })), m.tokenizer.pad, 16);
+    const adv = new Float32Array(4 * batch.T);
+    [1, -1, 0.5, -0.5].forEach((a, s) => adv.fill(a, s * batch.T, (s + 1) * batch.T));
+    const weights = tokenWeights(batch.mask, 4, batch.T, 'grpo', 8);
+    const refLogp = batchLogprobs(ref.params, ref.cfg, batch, 1, 3);
+    const run = (microBatch: number) => policyGradientPass({ params: m.params, cfg: m.cfg, batch, adv, weights, temperature: 1, refLogp, epsLow: 0.2, epsHigh: 0.2, beta: 0.1, microBatch });
+    const whole = run(4);
+    const parts = run(1);
+    expect(parts.loss).toBeCloseTo(whole.loss, 5);
+    expect(parts.entropySum).toBeCloseTo(whole.entropySum, 4);
+    expect(parts.klSum).toBeCloseTo(whole.klSum, 5);
+    for (const k of Object.keys(whole.grads)) {
+      const a = whole.grads[k].dataSync();
+      const b = parts.grads[k].dataSync();
+      for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+    }
+    tf.dispose([...Object.values(whole.grads), ...Object.values(parts.grads)]);
+  });
+});

@@ -1,0 +1,69 @@
+// Multi-digit multiplication and its programmatic teacher: long multiplication, one partial product per
+// non-zero digit of the second factor, then a running sum. Seeded and deterministic.
+
+import { Rng } from '../../src/util/rng.js';
+import type { SplitSpec } from '../types.js';
+import { weightedIndex } from '../countdown/generator.js';
+
+export const GENERATOR_VERSION = 1;
+export const TASK_CHARS = '0123456789*+=;';
+
+export interface MulProblem {
+  id: string;
+  a: number;
+  b: number;
+  /** `347*89` */
+  question: string;
+  answer: string;
+  digits: number;
+}
+
+export function makeProblem(rng: Rng, weights: readonly number[]): Omit<MulProblem, 'id'> {
+  const da = 1 + weightedIndex(rng, weights);
+  const db = 1 + weightedIndex(rng, weights);
+  const num = (n: number) => (n === 1 ? rng.int(0, 9) : rng.int(10 ** (n - 1), 10 ** n - 1));
+  const a = num(da);
+  const b = num(db);
+  return { a, b, question: `${a}*${b}`, answer: String(BigInt(a) * BigInt(b)), digits: da + db };
+}
+
+/**
+ * `<think>347*9=3123;347*80=27760;3123+27760=30883;</think><answer>30883</answer>`: the partial product of
+ * each non-zero digit of b from the right (its place value written out), each added to the running sum.
+ */
+export function teacherTrace(a: number, b: number): string {
+  const A = BigInt(a);
+  const digits = String(b).split('').reverse();
+  const steps: string[] = [];
+  let sum: bigint | null = null;
+  digits.forEach((d, place) => {
+    if (d === '0') return;
+    const factor = BigInt(d + '0'.repeat(place));
+    const partial = A * factor;
+    steps.push(`${a}*${factor}=${partial}`);
+    if (sum !== null) steps.push(`${sum}+${partial}=${sum + partial}`);
+    sum = (sum ?? 0n) + partial;
+  });
+  if (sum === null) steps.push(`${a}*0=0`);
+  return `<think>${steps.map((s) => `${s};`).join('')}</think><answer>${A * BigInt(b)}</answer>`;
+}
+
+/** Draws the splits in order from one stream, rejecting questions drawn before, so splits are disjoint. */
+export function generateSplits(seed: number, splits: readonly (SplitSpec & { name: string })[]): Record<string, MulProblem[]> {
+  const rng = new Rng(`multiplication/${seed}`);
+  const seen = new Set<string>();
+  const out: Record<string, MulProblem[]> = {};
+  for (const split of splits) {
+    const rows: MulProblem[] = [];
+    let attempts = 0;
+    while (rows.length < split.count) {
+      if (++attempts > split.count * 50) throw new Error(`multiplication split ${split.name}: cannot draw ${split.count} distinct problems from digit_weights ${JSON.stringify(split.digit_weights)}`);
+      const p = makeProblem(rng, split.digit_weights);
+      if (seen.has(p.question)) continue;
+      seen.add(p.question);
+      rows.push({ id: `${split.name}-${rows.length}`, ...p });
+    }
+    out[split.name] = rows;
+  }
+  return out;
+}

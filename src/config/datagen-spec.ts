@@ -1,0 +1,157 @@
+// The datagen recipe schema (recipes/datagen-<name>/v<N>.yaml): synthetic datasets from a family, and teacher
+// distillation over OpenAI-compatible endpoints. Unknown keys are errors naming the file, line and allowed keys.
+
+import { readFileSync } from 'node:fs';
+import { parseYaml } from './yaml.js';
+import { z } from 'zod';
+import { InputError } from '../util/errors.js';
+
+const positiveInt = z.number().int().positive();
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, dashes and underscores');
+
+const Split = z.strictObject({
+  count: positiveInt,
+  /** Relative weights of 1-, 2-, 3-, … digit operands (index 0 = 1 digit). */
+  digit_weights: z.array(z.number().nonnegative()).min(1),
+});
+
+/** Benchmark problems to decontaminate against: one JSONL (or parquet) file and the field holding the problem. */
+export const BenchmarkSource = z.strictObject({ bench: z.string(), path: z.string(), field: z.string() });
+export type BenchmarkSource = z.infer<typeof BenchmarkSource>;
+
+const Decontaminate = z.strictObject({
+  /** open-r1's rule: any shared word n-gram of this length drops the item. */
+  ngram: positiveInt.default(8),
+  /** Relative paths are from the recipe's directory. Default: the six benchmarks under ../shared/benchmarks. */
+  benchmarks: z.array(BenchmarkSource).optional(),
+});
+
+const Synthetic = z.strictObject({
+  kind: z.literal('synthetic'),
+  name,
+  /** A family from datagen/ by registry name (tiny_r1_addition, countdown, multiplication). */
+  family: z.string(),
+  seed: z.number().int().nonnegative(),
+  splits: z.record(name, Split),
+  /** The family's parameters; names and defaults come from the family. */
+  params: z.record(z.string(), z.union([z.number(), z.array(z.number())])).default({}),
+});
+
+export const Endpoint = z.strictObject({
+  base_url: z.string(),
+  model: z.string(),
+  api_key_env: z.string().optional(),
+  timeout_s: z.number().positive().default(600),
+});
+
+export const VERIFIER_PRESETS = ['math', 'gsm8k', 'default', 'countdown'] as const;
+
+const Distill = z.strictObject({
+  kind: z.literal('distill'),
+  name,
+  /** JSONL, a JSON array or parquet; relative to the recipe's directory. */
+  input: z.string(),
+  /** Column names in the input; dotted paths reach into nested values (prompt.0.content). */
+  columns: z.strictObject({
+    prompt: z.string(),
+    /** The gold answer; a list of columns makes a JSON object of them (countdown: [nums, target]). */
+    answer: z.union([z.string(), z.array(z.string()).min(1)]),
+    id: z.string().optional(),
+    /** Keep-rates are reported per value of this column. */
+    source: z.string().optional(),
+  }),
+  limit: positiveInt.optional(),
+  system_prompt: z.string().optional(),
+  /** `{prompt}` is replaced by the prompt column. */
+  prompt_template: z.string().default('{prompt}'),
+  endpoints: z.array(Endpoint).min(1),
+  /** Completions asked per prompt (n of the request). */
+  k: positiveInt.default(4),
+  sampling: z
+    .strictObject({
+      temperature: z.number().nonnegative().default(0.6),
+      top_p: z.number().gt(0).max(1).default(0.95),
+      max_tokens: positiveInt.default(4096),
+      seed: z.number().int().optional(),
+    })
+    .default({ temperature: 0.6, top_p: 0.95, max_tokens: 4096 }),
+  verifier: z.enum(VERIFIER_PRESETS).default('math'),
+  /** Keep at most this many verified completions per prompt after deduplication. */
+  max_keep_per_prompt: positiveInt.optional(),
+  concurrency: positiveInt.default(16),
+  max_retries: z.number().int().nonnegative().default(6),
+});
+
+export const DatasetSpec = z.discriminatedUnion('kind', [Synthetic, Distill]);
+
+export const DatagenRecipe = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+  version: positiveInt,
+  description: z.string().default(''),
+  /** Where outputs and manifests go; default .reprise/datasets/<name>. Relative to the working directory. */
+  out_dir: z.string().optional(),
+  decontaminate: Decontaminate.optional(),
+  datasets: z.array(DatasetSpec).min(1),
+});
+
+export type DatagenRecipe = z.infer<typeof DatagenRecipe>;
+export type SyntheticSpec = z.infer<typeof Synthetic>;
+export type DistillSpec = z.infer<typeof Distill>;
+export type DecontaminateSpec = z.infer<typeof Decontaminate>;
+
+/** Parses and validates a datagen recipe; `check` adds checks that need registries (family names, params). */
+export function parseDatagenRecipe(text: string, file: string, check?: (r: DatagenRecipe) => { path: (string | number)[]; message: string }[]): DatagenRecipe {
+  const doc = parseYaml(text, file);
+  const raw = doc.value;
+  const result = DatagenRecipe.safeParse(raw);
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  if (!result.success) {
+    const sorted = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+    for (const is of sorted) {
+      const path = is.path.filter((k): k is string | number => typeof k !== 'symbol');
+      if (is.code === 'unrecognized_keys') for (const k of is.keys) issues.push({ path: [...path, k], message: `unknown key "${k}"; allowed keys here: ${allowedKeys(raw, path).join(', ')}` });
+      else if (is.code === 'invalid_value') issues.push({ path, message: `${is.message}; allowed values: ${is.values.map(String).join(', ')}` });
+      else issues.push({ path, message: is.message });
+    }
+  } else if (check) issues.push(...check(result.data));
+  if (issues.length) {
+    const first = issues[0];
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` : '';
+    throw new InputError(first.message + more, { file, line: doc.lineOf(first.path), field: first.path.join('.') });
+  }
+  return result.data!;
+}
+
+export function loadDatagenRecipe(path: string, check?: Parameters<typeof parseDatagenRecipe>[2]): { recipe: DatagenRecipe; path: string; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError('datagen recipe not found', { file: path, hint: 'datagen recipes live in recipes/datagen-<name>/v<N>.yaml, e.g. recipes/datagen-countdown/v1.yaml' });
+  }
+  return { recipe: parseDatagenRecipe(text, path, check), path, text };
+}
+
+/** Keys the schema allows at a path; a dataset's keys depend on its `kind`. */
+function allowedKeys(raw: unknown, path: (string | number)[]): string[] {
+  let s: z.ZodType = DatagenRecipe;
+  let v: unknown = raw;
+  for (const k of path) {
+    s = unwrap(s, v);
+    v = (v as Record<string | number, unknown> | undefined)?.[k];
+    if (s instanceof z.ZodObject) s = s.shape[k as string];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else return [];
+  }
+  s = unwrap(s, v);
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+function unwrap(s: z.ZodType, v: unknown): z.ZodType {
+  for (;;) {
+    if (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    else if (s instanceof z.ZodDiscriminatedUnion) s = (v as { kind?: string })?.kind === 'distill' ? Distill : Synthetic;
+    else return s;
+  }
+}

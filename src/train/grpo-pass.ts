@@ -1,0 +1,102 @@
+// One policy-gradient pass of GRPO over a sampled batch, in micro-batches whose gradients are summed, so the
+// memory of a step is bounded by micro_batch_size rows whatever the number of completions (the loss weights
+// are normalised over the whole batch, so the summed gradient equals the full-batch one).
+
+import * as tf from '@tensorflow/tfjs';
+import { forward, type GptConfig, type Params } from '../model/gpt.js';
+import type { PackedBatch } from './batch.js';
+import { entropy, tokenLogprobs } from './losses.js';
+import { clippedSurrogate, k3 } from './grpo-loss.js';
+
+interface Rows {
+  r0: number;
+  r1: number;
+}
+
+function microBatches(S: number, size: number): Rows[] {
+  const out: Rows[] = [];
+  for (let r0 = 0; r0 < S; r0 += size) out.push({ r0, r1: Math.min(S, r0 + size) });
+  return out;
+}
+
+/** Logits of rows r0..r1 [n*T, V], at the sampling temperature (as TRL does). */
+function logitsOf(p: Params, cfg: GptConfig, b: PackedBatch, { r0, r1 }: Rows, temperature: number): tf.Tensor2D {
+  const logits = forward(p, cfg, tf.tensor2d(b.inputs.subarray(r0 * b.T, r1 * b.T), [r1 - r0, b.T], 'int32'));
+  return temperature === 1 ? logits : (logits.div(temperature) as tf.Tensor2D);
+}
+
+const targetsOf = (b: PackedBatch, { r0, r1 }: Rows) => tf.tensor1d(b.targets.subarray(r0 * b.T, r1 * b.T), 'int32');
+
+/** log π(token) at every position [S*T] without gradients, micro-batch by micro-batch. */
+export function batchLogprobs(p: Params, cfg: GptConfig, b: PackedBatch, temperature: number, microBatch: number): Float32Array {
+  const out = new Float32Array(b.B * b.T);
+  for (const mb of microBatches(b.B, microBatch)) {
+    const lp = tf.tidy(() => tokenLogprobs(logitsOf(p, cfg, b, mb, temperature), targetsOf(b, mb)));
+    out.set(lp.dataSync() as Float32Array, mb.r0 * b.T);
+    lp.dispose();
+  }
+  return out;
+}
+
+export interface PassInputs {
+  params: Params;
+  cfg: GptConfig;
+  batch: PackedBatch;
+  /** Advantage of each token's sequence [S*T]. */
+  adv: Float32Array;
+  /** Loss weight of each token [S*T] (tokenWeights over the whole batch). */
+  weights: Float32Array;
+  temperature: number;
+  /** π_old per token; absent: the current policy, detached (one pass per batch). */
+  oldLogp?: Float32Array;
+  refLogp?: Float32Array;
+  epsLow: number;
+  epsHigh: number;
+  beta: number;
+  microBatch: number;
+}
+
+export interface PassResult {
+  loss: number;
+  /** Summed gradients, keyed by variable name (as tf.variableGrads returns them); the caller disposes them. */
+  grads: Record<string, tf.Tensor>;
+  ratio: Float32Array;
+  /** Σ over completion tokens of the entropy and of the k3 KL to the reference. */
+  entropySum: number;
+  klSum: number;
+}
+
+export function policyGradientPass(x: PassInputs): PassResult {
+  const { batch: b } = x;
+  const ratio = new Float32Array(b.B * b.T);
+  const grads: Record<string, tf.Tensor> = {};
+  let loss = 0;
+  let entropySum = 0;
+  let klSum = 0;
+  for (const mb of microBatches(b.B, x.microBatch)) {
+    const span = [mb.r0 * b.T, mb.r1 * b.T] as const;
+    const mask = b.mask.subarray(...span);
+    const { value, grads: g } = tf.variableGrads(() => {
+      const logits = logitsOf(x.params, x.cfg, b, mb, x.temperature);
+      const logp = tokenLogprobs(logits, targetsOf(b, mb));
+      const old = x.oldLogp ? tf.tensor1d(x.oldLogp.subarray(...span)) : tf.tensor1d(logp.dataSync() as Float32Array);
+      const ref = x.refLogp ? tf.tensor1d(x.refLogp.subarray(...span)) : undefined;
+      ratio.set(tf.exp(logp.sub(old)).dataSync() as Float32Array, span[0]);
+      const m = tf.tensor1d(mask);
+      entropySum += tf.sum(entropy(logits).mul(m)).dataSync()[0];
+      if (ref) klSum += tf.sum(k3(logp, ref).mul(m)).dataSync()[0];
+      return clippedSurrogate({ logp, oldLogp: old, refLogp: ref, adv: tf.tensor1d(x.adv.subarray(...span)), weights: tf.tensor1d(x.weights.subarray(...span)), epsLow: x.epsLow, epsHigh: x.epsHigh, beta: x.beta });
+    });
+    loss += value.dataSync()[0];
+    value.dispose();
+    for (const [k, t] of Object.entries(g)) {
+      if (grads[k]) {
+        const acc = grads[k].add(t);
+        grads[k].dispose();
+        t.dispose();
+        grads[k] = acc;
+      } else grads[k] = t;
+    }
+  }
+  return { loss, grads, ratio, entropySum, klSum };
+}

@@ -1,0 +1,70 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalChatBackend } from '../../src/inference/local-chat.js';
+import { startOpenAIServer, type ApiServer } from '../../src/serve/openai-server.js';
+import { tinyCheckpoint } from '../fixtures/tiny-checkpoint.js';
+
+let server: ApiServer;
+let keyed: ApiServer;
+let loads = 0;
+beforeAll(async () => {
+  const tiny = await tinyCheckpoint({ chars: '0123456789+=;', context_length: 64, name: 'tiny-r1' });
+  const backend = async () => {
+    loads++;
+    return LocalChatBackend.load([{ path: tiny }], 'cpu');
+  };
+  server = await startOpenAIServer({ backend });
+  keyed = await startOpenAIServer({ backend, apiKey: 'sekrit' });
+}, 60_000);
+afterAll(async () => {
+  await server.close();
+  await keyed.close();
+});
+
+describe('the OpenAI API over a local checkpoint', () => {
+  it('loads no model until the first request', async () => {
+    expect(loads).toBe(0);
+  });
+
+  it('the official openai client lists the models and gets a chat completion', async () => {
+    const client = new OpenAI({ baseURL: server.baseUrl, apiKey: 'unused' });
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toEqual(['tiny-r1']);
+    const r = await client.chat.completions.create({ model: 'tiny-r1', messages: [{ role: 'user', content: '12+34' }], n: 3, temperature: 1, top_p: 0.9, max_tokens: 8, seed: 5 });
+    expect(r.choices).toHaveLength(3);
+    expect(r.choices[0].message.role).toBe('assistant');
+    expect(typeof r.choices[0].message.content).toBe('string');
+    expect(['stop', 'length']).toContain(r.choices[0].finish_reason);
+    expect(r.usage!.prompt_tokens).toBe(8);
+    const again = await client.chat.completions.create({ model: 'tiny-r1', messages: [{ role: 'user', content: '12+34' }], n: 3, temperature: 1, top_p: 0.9, max_tokens: 8, seed: 5 });
+    expect(again.choices.map((c) => c.message.content)).toEqual(r.choices.map((c) => c.message.content));
+  });
+
+  it('streams the same text as the non-streamed answer, and serves /v1/completions', async () => {
+    const client = new OpenAI({ baseURL: server.baseUrl, apiKey: 'unused' });
+    const args = { model: 'tiny-r1', messages: [{ role: 'user' as const, content: '1+2' }], max_tokens: 10, seed: 1, temperature: 1 };
+    const whole = await client.chat.completions.create(args);
+    let text = '';
+    for await (const chunk of await client.chat.completions.create({ ...args, stream: true })) text += chunk.choices[0]?.delta?.content ?? '';
+    expect(text).toBe(whole.choices[0].message.content);
+    const c = await client.completions.create({ model: 'tiny-r1', prompt: '1+1=', max_tokens: 4, temperature: 0 });
+    expect(c.choices[0].text.length).toBeLessThanOrEqual(4);
+  });
+
+  it('answers 400 naming the character when a prompt leaves the vocabulary, 404 for an unknown model', async () => {
+    const client = new OpenAI({ baseURL: server.baseUrl, apiKey: 'unused', maxRetries: 0 });
+    const bad = client.chat.completions.create({ model: 'tiny-r1', messages: [{ role: 'user', content: '12+x' }] });
+    await expect(bad).rejects.toMatchObject({ status: 400, error: { message: expect.stringContaining('character "x" at offset 3 is not in the vocabulary'), type: 'invalid_request_error' } });
+    await expect(client.chat.completions.create({ model: 'tiny-r2', messages: [{ role: 'user', content: '1' }] })).rejects.toMatchObject({ status: 404, error: { message: expect.stringContaining('did you mean "tiny-r1"') } });
+  });
+
+  it('checks the API key when one is set', async () => {
+    await expect(new OpenAI({ baseURL: keyed.baseUrl, apiKey: 'wrong', maxRetries: 0 }).models.list()).rejects.toMatchObject({ status: 401 });
+    const ok = await new OpenAI({ baseURL: keyed.baseUrl, apiKey: 'sekrit' }).models.list();
+    expect(ok.data).toHaveLength(1);
+  });
+
+  it('binds 127.0.0.1 by default', () => {
+    expect(server.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  });
+});
