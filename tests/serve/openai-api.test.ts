@@ -68,3 +68,35 @@ describe('the OpenAI API over a local checkpoint', () => {
     expect(server.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
   });
 });
+
+describe('reprise serve --model', () => {
+  it('serves the leaderboard and, to the official openai client, the model list and a chat completion', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join, resolve } = await import('node:path');
+    const root = resolve(__dirname, '../..');
+    const ckpt = await tinyCheckpoint({ chars: '0123456789+=;', context_length: 64, name: 'tiny-r1' });
+    const reports = mkdtempSync(join(tmpdir(), 'reprise-serve-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve', '--reports', reports, '--port', '0', '--model', ckpt], { cwd: root });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = out.match(/OpenAI-compatible API: (http:\/\/127\.0\.0\.1:\d+\/v1)/);
+          if (m) ok(m[1]);
+        });
+        child.on('exit', () => fail(new Error(`serve exited: ${out}`)));
+      });
+      expect((await fetch(url.replace(/v1$/, ''))).status).toBe(200);
+      const client = new OpenAI({ baseURL: url, apiKey: 'unused' });
+      expect((await client.models.list()).data.map((m) => m.id)).toEqual(['tiny-r1']);
+      const r = await client.chat.completions.create({ model: 'tiny-r1', messages: [{ role: 'user', content: '12+34' }], max_tokens: 6, seed: 1 });
+      expect(r.choices).toHaveLength(1);
+      expect(typeof r.choices[0].message.content).toBe('string');
+    } finally {
+      child.kill();
+    }
+  }, 60_000);
+});
