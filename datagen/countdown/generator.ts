@@ -3,6 +3,7 @@
 // whose steps become the trace. Seeded and deterministic: the same seed and parameters give identical rows.
 
 import { Rng } from '../../src/util/rng.js';
+import { weightedIndex } from '../draw.js';
 import type { SplitSpec } from '../types.js';
 
 export const GENERATOR_VERSION = 1;
@@ -40,15 +41,6 @@ function combine(a: Item, b: Item, op: Op): Item | null {
   return b.v > 1 && a.v % b.v === 0 ? { v: a.v / b.v, e } : null;
 }
 
-export function weightedIndex(rng: Rng, w: readonly number[]): number {
-  const total = w.reduce((x, y) => x + y, 0);
-  let r = rng.next() * total;
-  for (let i = 0; i < w.length; i++) {
-    r -= w[i];
-    if (r < 0) return i;
-  }
-  return w.length - 1;
-}
 
 /** Draws numbers and folds them in random order with random valid operations; null if the target is out of range. */
 export function makeProblem(rng: Rng, digitWeights: readonly number[], p: CountdownParams): Omit<CountdownProblem, 'id'> | null {

@@ -3,7 +3,7 @@
 
 import { Rng } from '../../src/util/rng.js';
 import type { SplitSpec } from '../types.js';
-import { weightedIndex } from '../countdown/generator.js';
+import { drawDisjointSplits, weightedIndex } from '../draw.js';
 
 export const GENERATOR_VERSION = 1;
 export const TASK_CHARS = '0123456789*+=;';
@@ -50,20 +50,5 @@ export function teacherTrace(a: number, b: number): string {
 
 /** Draws the splits in order from one stream, rejecting questions drawn before, so splits are disjoint. */
 export function generateSplits(seed: number, splits: readonly (SplitSpec & { name: string })[]): Record<string, MulProblem[]> {
-  const rng = new Rng(`multiplication/${seed}`);
-  const seen = new Set<string>();
-  const out: Record<string, MulProblem[]> = {};
-  for (const split of splits) {
-    const rows: MulProblem[] = [];
-    let attempts = 0;
-    while (rows.length < split.count) {
-      if (++attempts > split.count * 50) throw new Error(`multiplication split ${split.name}: cannot draw ${split.count} distinct problems from digit_weights ${JSON.stringify(split.digit_weights)}`);
-      const p = makeProblem(rng, split.digit_weights);
-      if (seen.has(p.question)) continue;
-      seen.add(p.question);
-      rows.push({ id: `${split.name}-${rows.length}`, ...p });
-    }
-    out[split.name] = rows;
-  }
-  return out;
+  return drawDisjointSplits(new Rng(`multiplication/${seed}`), splits, makeProblem, 'multiplication ');
 }

@@ -2,6 +2,7 @@
 // R1 format. Seeded and deterministic: the same seed and parameters give byte-identical files.
 
 import { Rng } from '../../src/util/rng.js';
+import { drawDisjointSplits, weightedIndex } from '../draw.js';
 
 export const GENERATOR_VERSION = 1;
 
@@ -39,16 +40,6 @@ export function makeProblem(rng: Rng, weights: readonly number[]): Omit<AddProbl
   return { a, b, question: `${pad(a)}+${pad(b)}`, answer: String(a + b), digits: Math.max(da, db) };
 }
 
-function weightedIndex(rng: Rng, w: readonly number[]): number {
-  const total = w.reduce((x, y) => x + y, 0);
-  let r = rng.next() * total;
-  for (let i = 0; i < w.length; i++) {
-    r -= w[i];
-    if (r < 0) return i;
-  }
-  return w.length - 1;
-}
-
 /**
  * The teacher's trace: one step per column from the right over all WIDTH columns, "x+y+c=ss;" where c is
  * the carry in and ss the column sum in two digits; a final carry adds a step "0+0+1=01;". Every step has
@@ -76,20 +67,5 @@ export function teacherTrace(a: number, b: number): string {
  * so the splits are disjoint by construction (and checked again by the caller).
  */
 export function generateSplits(seed: number, splits: readonly SplitSpec[]): Record<string, AddProblem[]> {
-  const rng = new Rng(`tiny-r1/${seed}`);
-  const seen = new Set<string>();
-  const out: Record<string, AddProblem[]> = {};
-  for (const split of splits) {
-    const rows: AddProblem[] = [];
-    let attempts = 0;
-    while (rows.length < split.count) {
-      if (++attempts > split.count * 50) throw new Error(`split ${split.name}: cannot draw ${split.count} distinct problems from digit_weights ${JSON.stringify(split.digit_weights)}`);
-      const p = makeProblem(rng, split.digit_weights);
-      if (seen.has(p.question)) continue;
-      seen.add(p.question);
-      rows.push({ id: `${split.name}-${rows.length}`, ...p });
-    }
-    out[split.name] = rows;
-  }
-  return out;
+  return drawDisjointSplits(new Rng(`tiny-r1/${seed}`), splits, makeProblem, '');
 }

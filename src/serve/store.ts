@@ -36,15 +36,8 @@ export interface SampleRow {
 }
 
 /** A number a row reproduces: a paper's, read from the summary's optional `references` field. */
-export interface Reference {
-  model: string;
-  bench: string;
-  metric: string;
-  /** A fraction in [0, 1], like Estimate.value. */
-  value: number;
-  source: string;
-  url?: string;
-}
+import type { Reference } from '../eval/results.js';
+export type { Reference };
 
 export type CurveRow = Record<string, number>;
 
