@@ -87,6 +87,7 @@ const out = {
   versions: packageVersions(root),
   total_wall_s: total,
   stage_wall_s: summary.provenance.wall_s,
+  units: 'tokens/s count completion tokens: the assistant tokens SFT learns from, the tokens GRPO and eval sample',
   sft_train_tokens_per_s: stages.sft.outputs.tokens_per_s,
   grpo_sample_tokens_per_s: stages.grpo.outputs.sample_tokens_per_s,
   eval_sample_tokens_per_s: Object.fromEntries(Object.entries(stages).filter(([k]) => k.startsWith('eval-')).map(([k, v]) => [k, v.outputs.sample_tokens_per_s])),

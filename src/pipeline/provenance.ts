@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 
 export async function gitState(root: string): Promise<{ commit: string | null; dirty: boolean | null }> {
@@ -22,10 +23,16 @@ export function packageVersions(root: string): Record<string, string> {
   const own = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string };
   const out: Record<string, string> = { reprise: own.version, node: process.version };
   for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'hono', 'mathjs', 'zod']) {
-    try {
-      out[name] = (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
-    } catch {
-      out[name] = 'unknown';
+    // packages whose `exports` hide package.json (hono) are read from node_modules directly
+    const paths = [() => require.resolve(`${name}/package.json`), () => join(root, 'node_modules', name, 'package.json')];
+    out[name] = 'unknown';
+    for (const path of paths) {
+      try {
+        out[name] = (JSON.parse(readFileSync(path(), 'utf8')) as { version: string }).version;
+        break;
+      } catch {
+        // try the next way
+      }
     }
   }
   return out;
