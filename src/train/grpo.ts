@@ -74,7 +74,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const adv = groupAdvantages(total, G, cfg.scale_rewards);
       // 4. the batch: prompt + completion, loss on completion tokens
       const batch = packBatch(promptIds.map((prompt, i) => ({ prompt, completion: samples[i].tokens })), tok.pad, model.cfg.context_length);
-      sampledTokens += batch.mask.reduce((a, b) => a + b, 0);
+      const completionTokens = sum(batch.mask);
+      sampledTokens += completionTokens;
       const S = batch.B;
       const T = batch.T;
       const advTok = new Float32Array(S * T);
@@ -85,7 +86,6 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const oldLogp = cfg.ppo_epochs > 1 ? batchLogprobs(model.params, model.cfg, batch, cfg.temperature, mb) : undefined;
       const refLogp = cfg.beta > 0 && run.reference ? batchLogprobs(run.reference.params, model.cfg, batch, cfg.temperature, mb) : undefined;
       const lr = lrAt(step, schedule);
-      const completionTokens = Math.max(1, sum(batch.mask));
       let loss = 0;
       let clipFrac = 0;
       let ent = 0;
@@ -99,8 +99,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
         loss += pass.loss / cfg.ppo_epochs;
         clipFrac += clipFraction(pass.ratio, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
         if (epoch === 0) {
-          ent = pass.entropySum / completionTokens;
-          kl = pass.klSum / completionTokens;
+          ent = pass.entropySum / Math.max(1, completionTokens);
+          kl = pass.klSum / Math.max(1, completionTokens);
         }
       }
       // 6. log: mean and std of each reward function, lengths, KL, clipping, entropy
