@@ -10,7 +10,7 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, basename, dirname } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { runRecipe } from '../src/pipeline/run.js';
 import { initBackend } from '../src/model/backend.js';
@@ -42,76 +42,57 @@ function matmulGflops(): number {
   return (2 * n ** 3) / (ms * 1e6);
 }
 
-async function benchVerifyRun(): Promise<void> {
-  const { benchVerify } = await import('../src/verify/bench.js');
-  const out = { date: new Date().toISOString(), ...machine(), ...(await benchVerify()) };
-  writeJsonAtomic(join(root, 'reports/bench/verify.json'), out);
+/** Writes reports/bench/<name>.json (with the date and machine) and prints it. */
+function record(name: string, figures: Record<string, unknown>): void {
+  const out = { date: new Date().toISOString(), ...machine(), ...figures };
+  const file = join(root, 'reports/bench', `${name}.json`);
+  writeJsonAtomic(file, out);
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  process.stderr.write(`bench written to ${file}\n`);
 }
 
-async function benchCodeRun(): Promise<void> {
-  const { benchCode } = await import('../src/verify/code-bench.js');
-  const out = { date: new Date().toISOString(), ...machine(), ...(await benchCode()) };
-  writeJsonAtomic(join(root, 'reports/bench/code.json'), out);
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+async function benchRecipe(recipePath: string): Promise<Record<string, unknown>> {
+  await initBackend('wasm');
+  const refBefore = matmulGflops();
+  const work = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
+  const t0 = Date.now();
+  const summary = await runRecipe({ recipePath, root, workDir: work, reportsDir: join(work, 'reports') });
+  const total = (Date.now() - t0) / 1000;
+  const refAfter = matmulGflops();
+  const stages: Record<string, StageDone> = {};
+  for (const d of readdirSync(join(work, 'stages'))) stages[d.replace(/-[0-9a-f]{16}$/, '')] = readJson<StageDone>(join(work, 'stages', d, 'done.json'));
+  rmSync(work, { recursive: true, force: true });
+  const ref = (refBefore + refAfter) / 2;
+  return {
+    recipe: recipePath,
+    versions: packageVersions(root),
+    total_wall_s: total,
+    stage_wall_s: summary.provenance.wall_s,
+    units: 'tokens/s count completion tokens: the assistant tokens SFT learns from, the tokens GRPO and eval sample',
+    sft_train_tokens_per_s: stages.sft.outputs.tokens_per_s,
+    grpo_sample_tokens_per_s: stages.grpo.outputs.sample_tokens_per_s,
+    eval_sample_tokens_per_s: Object.fromEntries(Object.entries(stages).filter(([k]) => k.startsWith('eval-')).map(([k, v]) => [k, v.outputs.sample_tokens_per_s])),
+    peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+    reference: { what: 'wasm 512×512 fp32 matmul GFLOP/s in this process, before and after the run', before: refBefore, after: refAfter },
+    ratios: {
+      sft_tokens_per_s_per_gflops: (stages.sft.outputs.tokens_per_s as number) / ref,
+      grpo_sample_tokens_per_s_per_gflops: (stages.grpo.outputs.sample_tokens_per_s as number) / ref,
+    },
+    metrics: Object.fromEntries(summary.models.map((m) => [m.model, m.metrics['pass@1'].value])),
+    p_value: summary.paired[0]?.p_value ?? null,
+  };
 }
 
-async function benchServeRun(): Promise<void> {
-  const { benchServe } = await import('./serve-bench.js');
-  const out = { date: new Date().toISOString(), ...machine(), target_ms: 200, ...(await benchServe()) };
-  writeJsonAtomic(join(root, 'reports/bench/serve.json'), out);
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-}
-
-async function benchEvalRun(): Promise<void> {
-  const { benchEvalHarness } = await import('./eval-bench.js');
-  const out = { date: new Date().toISOString(), ...machine(), ...(await benchEvalHarness()) };
-  writeJsonAtomic(join(root, 'reports/bench/eval.json'), out);
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-}
-
-async function benchRecipe(recipePath: string): Promise<void> {
-await initBackend('wasm');
-const refBefore = matmulGflops();
-const work = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
-const t0 = Date.now();
-const summary = await runRecipe({ recipePath, root, workDir: work, reportsDir: join(work, 'reports') });
-const total = (Date.now() - t0) / 1000;
-const refAfter = matmulGflops();
-const stages: Record<string, StageDone> = {};
-for (const d of readdirSync(join(work, 'stages'))) stages[d.replace(/-[0-9a-f]{16}$/, '')] = readJson<StageDone>(join(work, 'stages', d, 'done.json'));
-const out = {
-  recipe: recipePath,
-  date: new Date().toISOString(),
-  ...machine(),
-  versions: packageVersions(root),
-  total_wall_s: total,
-  stage_wall_s: summary.provenance.wall_s,
-  units: 'tokens/s count completion tokens: the assistant tokens SFT learns from, the tokens GRPO and eval sample',
-  sft_train_tokens_per_s: stages.sft.outputs.tokens_per_s,
-  grpo_sample_tokens_per_s: stages.grpo.outputs.sample_tokens_per_s,
-  eval_sample_tokens_per_s: Object.fromEntries(Object.entries(stages).filter(([k]) => k.startsWith('eval-')).map(([k, v]) => [k, v.outputs.sample_tokens_per_s])),
-  peak_rss_mib: process.resourceUsage().maxRSS / 1024,
-  reference: { what: 'wasm 512×512 fp32 matmul GFLOP/s in this process, before and after the run', before: refBefore, after: refAfter },
-  ratios: {
-    sft_tokens_per_s_per_gflops: (stages.sft.outputs.tokens_per_s as number) / ((refBefore + refAfter) / 2),
-    grpo_sample_tokens_per_s_per_gflops: (stages.grpo.outputs.sample_tokens_per_s as number) / ((refBefore + refAfter) / 2),
-  },
-  metrics: Object.fromEntries(summary.models.map((m) => [m.model, m.metrics['pass@1'].value])),
-  p_value: summary.paired[0]?.p_value ?? null,
+const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, unknown>>]> = {
+  'tiny-r1': ['tiny-r1-v1', () => benchRecipe('recipes/tiny-r1/v1.yaml')],
+  verify: ['verify', async () => (await import('../src/verify/bench.js')).benchVerify()],
+  code: ['code', async () => (await import('../src/verify/code-bench.js')).benchCode()],
+  eval: ['eval', async () => (await import('./eval-bench.js')).benchEvalHarness()],
+  serve: ['serve', async () => ({ target_ms: 200, ...(await (await import('./serve-bench.js')).benchServe()) })],
 };
-const file = join(root, 'reports/bench', `${basename(dirname(recipePath))}-${basename(recipePath, '.yaml')}.json`);
-writeJsonAtomic(file, out);
-rmSync(work, { recursive: true, force: true });
-process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-process.stderr.write(`bench written to ${file}\n`);
-}
 
 for (const name of which) {
-  if (name === 'verify') await benchVerifyRun();
-  else if (name === 'serve') await benchServeRun();
-  else if (name === 'code') await benchCodeRun();
-  else if (name === 'eval') await benchEvalRun();
-  else if (name === 'tiny-r1') await benchRecipe('recipes/tiny-r1/v1.yaml');
-  else throw new Error(`unknown benchmark "${name}"; available: verify, code, eval, serve, tiny-r1`);
+  const bench = BENCHES[name];
+  if (!bench) throw new Error(`unknown benchmark "${name}"; available: ${Object.keys(BENCHES).join(', ')}`);
+  record(bench[0], await bench[1]());
 }

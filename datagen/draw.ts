@@ -42,7 +42,8 @@ export function drawDisjointSplits<P extends { question: string }>(
   return out;
 }
 
-interface TwoOperandProblem {
+/** A problem on two operands: the question as the user sends it, its answer, and its size for reporting. */
+export interface TwoOperandProblem {
   id: string;
   a: number;
   b: number;

@@ -3,20 +3,13 @@
 
 import { Rng } from '../../src/util/rng.js';
 import type { SplitSpec } from '../types.js';
-import { drawDisjointSplits, weightedIndex } from '../draw.js';
+import { drawDisjointSplits, weightedIndex, type TwoOperandProblem } from '../draw.js';
 
 export const GENERATOR_VERSION = 1;
 export const TASK_CHARS = '0123456789*+=;';
 
-export interface MulProblem {
-  id: string;
-  a: number;
-  b: number;
-  /** `347*89` */
-  question: string;
-  answer: string;
-  digits: number;
-}
+/** The question is `347*89`; digits counts both factors' digits. */
+export type MulProblem = TwoOperandProblem;
 
 export function makeProblem(rng: Rng, weights: readonly number[]): Omit<MulProblem, 'id'> {
   const da = 1 + weightedIndex(rng, weights);

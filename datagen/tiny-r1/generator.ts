@@ -2,7 +2,7 @@
 // R1 format. Seeded and deterministic: the same seed and parameters give byte-identical files.
 
 import { Rng } from '../../src/util/rng.js';
-import { drawDisjointSplits, weightedIndex } from '../draw.js';
+import { drawDisjointSplits, weightedIndex, type TwoOperandProblem } from '../draw.js';
 
 export const GENERATOR_VERSION = 1;
 
@@ -12,15 +12,8 @@ export const WIDTH = 4;
 /** The chat characters this task uses (the tokenizer of the tiny model is built from them). */
 export const TASK_CHARS = '0123456789+=;';
 
-export interface AddProblem {
-  id: string;
-  a: number;
-  b: number;
-  /** The question as the user sends it, operands zero-padded to WIDTH digits, e.g. "0347+0589". */
-  question: string;
-  answer: string;
-  digits: number;
-}
+/** The question is as the user sends it, operands zero-padded to WIDTH digits, e.g. "0347+0589". */
+export type AddProblem = TwoOperandProblem;
 
 /** Digit counts are drawn per operand from `weights` (index 0 = 1 digit). */
 export interface SplitSpec {

@@ -5,21 +5,16 @@
 import { closeSync, createReadStream, existsSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Scored } from './aggregate.js';
 
-export interface EvalSample {
+/** A scored sample; pred/pred_strict are the lenient and strict extractions (code: the program, both the same). */
+export interface EvalSample extends Scored {
   problem_id: string;
   sample: number;
   gold: string;
   completion: string;
   reasoning?: string;
   finish_reason: string;
-  /** Lenient and strict extractions (code: the extracted program, both the same). */
-  pred: string | null;
-  pred_strict: string | null;
-  verdict: string;
-  verdict_strict: string;
-  correct: boolean;
-  correct_strict: boolean;
   prompt_tokens: number;
   completion_tokens: number;
   endpoint: string;
