@@ -1,14 +1,16 @@
 // `reprise eval --bench <name> (--checkpoint DIR | --endpoint URL --model NAME)`: runs an eval spec, resumable,
 // and prints its metrics; `reprise eval-compare A B`: the paired comparison of two eval directories.
 
-import { resolve } from 'node:path';
-import { loadSpec } from '../config/eval-spec.js';
-import { loadBench } from '../data/bench-data.js';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadSpec, type EvalSpec } from '../config/eval-spec.js';
+import { dataDir, loadBench } from '../data/bench-data.js';
 import { runEval } from '../eval/engine.js';
 import { compareEvalDirs, type EvalResults } from '../eval/eval-results.js';
 import { checkpointSource, endpointSource, type ModelSource } from '../eval/source.js';
 import { InputError } from '../util/errors.js';
 import { hashJson } from '../util/hash.js';
+import { writeJsonlAtomic } from '../util/fs.js';
 
 export interface EvalFlags {
   bench: string;
@@ -46,6 +48,16 @@ export function formatResults(r: EvalResults, out: string): string {
   return lines.join('\n');
 }
 
+/** A spec whose data a recipe's seeded datagen makes (tiny-r1) needs no download: write the split where the loader looks. */
+async function regenerateIfMissing(spec: EvalSpec, dirFlag?: string): Promise<void> {
+  const dir = dataDir(dirFlag);
+  if (!spec.dataset.recipe || spec.dataset.formats.some((fmt) => existsSync(join(dir, `${spec.dataset.local}.${fmt}`)))) return;
+  const { regenerateSplit } = await import('../pipeline/run.js');
+  const file = join(dir, `${spec.dataset.local}.jsonl`);
+  writeJsonlAtomic(file, regenerateSplit(spec.dataset.recipe, spec.dataset.split as 'sft' | 'rl' | 'test'));
+  process.stderr.write(`[eval] ${spec.name}: regenerated the ${spec.dataset.split} split of ${spec.dataset.recipe} → ${file}\n`);
+}
+
 export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   const endpoints = (f.endpoint ?? []).flatMap((e) => e.split(',')).filter(Boolean);
   if (!!f.checkpoint === endpoints.length > 0) throw new InputError('name exactly one model source: --checkpoint DIR, or --endpoint URL --model NAME', { field: f.checkpoint ? 'endpoint' : 'checkpoint' });
@@ -53,6 +65,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   const spec = loadSpec(f.bench);
   const n = int('n', f.n, 1) ?? spec.spec.sampling.n;
   const concurrency = int('concurrency', f.concurrency, 1) ?? (f.checkpoint ? 1 : 16);
+  await regenerateIfMissing(spec.spec, f.dataDir);
   const data = await loadBench(spec.spec, { dataDir: f.dataDir, limit: int('limit', f.limit, 1) });
   const sourceKey = f.checkpoint ? resolve(f.checkpoint) : f.model;
   const out = f.out ?? `.reprise/evals/${spec.id.replace('/', '-')}/${(f.model ?? resolve(f.checkpoint!).split('/').pop())!.replace(/[^\w.-]+/g, '_')}-${hashJson({ spec: spec.hash, n, sourceKey }).slice(0, 8)}`;

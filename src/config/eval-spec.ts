@@ -23,6 +23,8 @@ const Dataset = z.strictObject({
   hf_file: z.string().optional(),
   /** How to make the file when it does not come from the hub. */
   made_by: z.string().optional(),
+  /** A Reprise recipe whose deterministic datagen makes this split; `reprise eval` regenerates it when the file is missing. */
+  recipe: z.string().optional(),
   /** Where the file lies under the data directory, without its extension: `math500/test` → math500/test.jsonl, … */
   local: z.string(),
   formats: z.array(z.enum(DATA_FORMATS)).min(1).default([...DATA_FORMATS]),

@@ -36,6 +36,18 @@ export function validateRecipe(path: string) {
   });
 }
 
+/** A row of a prompt split (rl, test): the user turn and the gold answer, without the teacher's reply; the SFT split is plain OpenAI chat JSONL. */
+export function promptRow(r: DatasetRow) {
+  return { id: r.id, messages: r.messages.filter((m) => m.role !== 'assistant'), answer: r.answer, meta: r.meta };
+}
+
+/** Regenerates one split of a recipe's deterministic datagen, as the run writes it (same bytes). */
+export function regenerateSplit(recipePath: string, split: 'sft' | 'rl' | 'test'): unknown[] {
+  const { recipe } = validateRecipe(recipePath);
+  const rows = FAMILIES[recipe.datagen.generator].generate(recipe.seed, recipe.datagen.splits)[split];
+  return split === 'sft' ? rows.map((r) => ({ messages: r.messages })) : rows.map(promptRow);
+}
+
 export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const root = resolve(opts.root ?? process.cwd());
   const workDir = resolve(root, opts.workDir ?? '.reprise');
@@ -151,8 +163,7 @@ async function generateDatasets(recipe: Recipe, dir: string): Promise<Record<str
   const files: Record<string, { sha256: string; rows: number }> = {};
   for (const [name, rows] of Object.entries(splits)) {
     const file = join(dir, `${name}.jsonl`);
-    // the SFT split is OpenAI chat JSONL; prompt splits keep only the user turn and the gold answer
-    const out = name === 'sft' ? rows.map((r) => ({ messages: r.messages })) : rows.map((r) => ({ id: r.id, messages: r.messages.filter((m) => m.role !== 'assistant'), answer: r.answer, meta: r.meta }));
+    const out = name === 'sft' ? rows.map((r) => ({ messages: r.messages })) : rows.map(promptRow);
     writeJsonlAtomic(file, out);
     files[name] = { sha256: await sha256File(file), rows: rows.length };
   }
