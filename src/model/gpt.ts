@@ -44,30 +44,30 @@ export function countParams(params: Params): number {
 export function initParams(cfg: GptConfig, seed: number | string): Params {
   const rng = new Rng(`init/${seed}`);
   const { d_model: d, n_layer: L, vocab_size: V, context_length: T } = cfg;
-  const normal = (shape: number[], std: number, _name: string) => {
+  const normal = (shape: number[], std: number) => {
     const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
     for (let i = 0; i < a.length; i++) a[i] = rng.normal() * std;
     return variableFrom(tf.tensor(a, shape));
   };
-  const fill = (shape: number[], v: number, _name: string) => variableFrom(tf.fill(shape, v));
-  const p: Params = { wte: normal([V, d], 0.02, 'wte'), wpe: normal([T, d], 0.01, 'wpe') };
+  const fill = (shape: number[], v: number) => variableFrom(tf.fill(shape, v));
+  const p: Params = { wte: normal([V, d], 0.02), wpe: normal([T, d], 0.01) };
   const residStd = 0.02 / Math.sqrt(2 * L);
   for (let l = 0; l < L; l++) {
-    p[`h${l}.ln1_g`] = fill([d], 1, `h${l}.ln1_g`);
-    p[`h${l}.ln1_b`] = fill([d], 0, `h${l}.ln1_b`);
-    p[`h${l}.attn_w`] = normal([d, 3 * d], 0.02, `h${l}.attn_w`);
-    p[`h${l}.attn_b`] = fill([3 * d], 0, `h${l}.attn_b`);
-    p[`h${l}.proj_w`] = normal([d, d], residStd, `h${l}.proj_w`);
-    p[`h${l}.proj_b`] = fill([d], 0, `h${l}.proj_b`);
-    p[`h${l}.ln2_g`] = fill([d], 1, `h${l}.ln2_g`);
-    p[`h${l}.ln2_b`] = fill([d], 0, `h${l}.ln2_b`);
-    p[`h${l}.fc_w`] = normal([d, 4 * d], 0.02, `h${l}.fc_w`);
-    p[`h${l}.fc_b`] = fill([4 * d], 0, `h${l}.fc_b`);
-    p[`h${l}.fc2_w`] = normal([4 * d, d], residStd, `h${l}.fc2_w`);
-    p[`h${l}.fc2_b`] = fill([d], 0, `h${l}.fc2_b`);
+    p[`h${l}.ln1_g`] = fill([d], 1);
+    p[`h${l}.ln1_b`] = fill([d], 0);
+    p[`h${l}.attn_w`] = normal([d, 3 * d], 0.02);
+    p[`h${l}.attn_b`] = fill([3 * d], 0);
+    p[`h${l}.proj_w`] = normal([d, d], residStd);
+    p[`h${l}.proj_b`] = fill([d], 0);
+    p[`h${l}.ln2_g`] = fill([d], 1);
+    p[`h${l}.ln2_b`] = fill([d], 0);
+    p[`h${l}.fc_w`] = normal([d, 4 * d], 0.02);
+    p[`h${l}.fc_b`] = fill([4 * d], 0);
+    p[`h${l}.fc2_w`] = normal([4 * d, d], residStd);
+    p[`h${l}.fc2_b`] = fill([d], 0);
   }
-  p.lnf_g = fill([d], 1, 'lnf_g');
-  p.lnf_b = fill([d], 0, 'lnf_b');
+  p.lnf_g = fill([d], 1);
+  p.lnf_b = fill([d], 0);
   return p;
 }
 
