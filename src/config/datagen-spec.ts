@@ -2,7 +2,7 @@
 // distillation over OpenAI-compatible endpoints. Unknown keys are errors naming the file, line and allowed keys.
 
 import { readFileSync } from 'node:fs';
-import { parseYaml } from './yaml.js';
+import { parseWithSchema, type SchemaIssue } from './yaml.js';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 
@@ -100,26 +100,8 @@ export type DistillSpec = z.infer<typeof Distill>;
 export type DecontaminateSpec = z.infer<typeof Decontaminate>;
 
 /** Parses and validates a datagen recipe; `check` adds checks that need registries (family names, params). */
-export function parseDatagenRecipe(text: string, file: string, check?: (r: DatagenRecipe) => { path: (string | number)[]; message: string }[]): DatagenRecipe {
-  const doc = parseYaml(text, file);
-  const raw = doc.value;
-  const result = DatagenRecipe.safeParse(raw);
-  const issues: { path: (string | number)[]; message: string }[] = [];
-  if (!result.success) {
-    const sorted = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-    for (const is of sorted) {
-      const path = is.path.filter((k): k is string | number => typeof k !== 'symbol');
-      if (is.code === 'unrecognized_keys') for (const k of is.keys) issues.push({ path: [...path, k], message: `unknown key "${k}"; allowed keys here: ${allowedKeys(raw, path).join(', ')}` });
-      else if (is.code === 'invalid_value') issues.push({ path, message: `${is.message}; allowed values: ${is.values.map(String).join(', ')}` });
-      else issues.push({ path, message: is.message });
-    }
-  } else if (check) issues.push(...check(result.data));
-  if (issues.length) {
-    const first = issues[0];
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` : '';
-    throw new InputError(first.message + more, { file, line: doc.lineOf(first.path), field: first.path.join('.') });
-  }
-  return result.data!;
+export function parseDatagenRecipe(text: string, file: string, check?: (r: DatagenRecipe) => SchemaIssue[]): DatagenRecipe {
+  return parseWithSchema(DatagenRecipe, text, file, allowedKeys, check);
 }
 
 export function loadDatagenRecipe(path: string, check?: Parameters<typeof parseDatagenRecipe>[2]): { recipe: DatagenRecipe; path: string; text: string } {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../util/errors.js';
-import { parseYaml } from './yaml.js';
+import { parseWithSchema, type SchemaIssue } from './yaml.js';
 
 export const LOSS_TYPES = ['grpo', 'dr_grpo', 'dapo', 'bnpo'] as const;
 
@@ -109,37 +109,11 @@ export interface LoadedRecipe {
   text: string;
 }
 
-export interface ExtraCheck {
-  path: (string | number)[];
-  message: string;
-}
+export type ExtraCheck = SchemaIssue;
 
 /** Parses and validates a recipe; `check` adds checks that need registries (reward names, generators). */
 export function parseRecipe(text: string, file: string, check?: (r: Recipe) => ExtraCheck[]): Recipe {
-  const doc = parseYaml(text, file);
-  const lineOf = doc.lineOf;
-  const result = Recipe.safeParse(doc.value);
-  const issues: ExtraCheck[] = [];
-  if (!result.success) {
-    // unknown keys first: a misspelt key also makes its intended key "missing"
-    const sorted = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
-    for (const is of sorted) {
-      const path = is.path.filter((k): k is string | number => typeof k !== 'symbol');
-      if (is.code === 'unrecognized_keys') {
-        const allowed = allowedKeys(path);
-        for (const k of is.keys) issues.push({ path: [...path, k], message: `unknown key "${k}"; allowed keys here: ${allowed.join(', ')}` });
-      } else if (is.code === 'invalid_value') {
-        issues.push({ path, message: `${is.message}; allowed values: ${is.values.map(String).join(', ')}` });
-      } else issues.push({ path, message: is.message });
-    }
-  } else if (check) issues.push(...check(result.data));
-  if (issues.length) {
-    const first = issues[0];
-    const key = first.path.join('.');
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` : '';
-    throw new InputError(first.message + more, { file, line: lineOf(first.path), field: key });
-  }
-  return result.data!;
+  return parseWithSchema(Recipe, text, file, (_raw, path) => allowedKeys(path), check);
 }
 
 export function loadRecipe(path: string, check?: (r: Recipe) => ExtraCheck[]): LoadedRecipe {

@@ -1,6 +1,7 @@
 // YAML documents with line numbers for error messages: parse once, then find the line of any key path.
 
 import { LineCounter, isMap, isSeq, parseDocument, type Node } from 'yaml';
+import type { z } from 'zod';
 import { InputError } from '../util/errors.js';
 
 export interface YamlDoc {
@@ -27,4 +28,44 @@ export function parseYaml(text: string, file: string): YamlDoc {
     return line;
   };
   return { value: doc.toJS(), lineOf };
+}
+
+export interface SchemaIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Validates a YAML document against a schema; the first problem becomes an InputError naming the file, line and
+ * key (the rest are listed after it). Unknown keys come first, with the keys allowed there: a misspelt key also
+ * makes its intended key "missing". `check` adds checks that need registries, run once the schema passes.
+ */
+export function parseWithSchema<T>(
+  schema: z.ZodType<T>,
+  text: string,
+  file: string,
+  allowedKeys: (raw: unknown, path: (string | number)[]) => string[],
+  check?: (value: T) => SchemaIssue[],
+): T {
+  const doc = parseYaml(text, file);
+  const result = schema.safeParse(doc.value);
+  const issues: SchemaIssue[] = [];
+  if (!result.success) {
+    const sorted = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+    for (const is of sorted) {
+      const path = is.path.filter((k): k is string | number => typeof k !== 'symbol');
+      if (is.code === 'unrecognized_keys') {
+        const allowed = allowedKeys(doc.value, path);
+        for (const k of is.keys) issues.push({ path: [...path, k], message: `unknown key "${k}"; allowed keys here: ${allowed.join(', ')}` });
+      } else if (is.code === 'invalid_value') {
+        issues.push({ path, message: `${is.message}; allowed values: ${is.values.map(String).join(', ')}` });
+      } else issues.push({ path, message: is.message });
+    }
+  } else if (check) issues.push(...check(result.data));
+  if (issues.length) {
+    const first = issues[0];
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` : '';
+    throw new InputError(first.message + more, { file, line: doc.lineOf(first.path), field: first.path.join('.') });
+  }
+  return result.data as T;
 }
