@@ -3,8 +3,15 @@
 
 import { Command } from 'commander';
 import { RepriseError } from './util/errors.js';
+import { packageCommit, packageVersion } from './util/paths.js';
 
 const program = new Command('reprise').description('Evaluation-first reproduction harness for reasoning-model training').showHelpAfterError();
+
+program.option('-V, --version', "print the package version (and the commit, in a git checkout of Reprise)").on('option:version', () => {
+  const git = packageCommit();
+  process.stdout.write(`${packageVersion()}${git ? ` (${git.commit}${git.dirty ? ', dirty' : ''})` : ''}\n`);
+  process.exit(0);
+});
 
 program
   .command('run')
