@@ -7,6 +7,7 @@ import { parseYaml } from './yaml.js';
 import { z } from 'zod';
 import { InputError, RegistryError } from '../util/errors.js';
 import { hashJson } from '../util/hash.js';
+import { packageRoot } from '../util/paths.js';
 
 export const DATA_FORMATS = ['jsonl', 'json', 'jsonl.gz', 'parquet'] as const;
 export const SCORERS = ['math', 'code_humaneval', 'code_mbpp'] as const;
@@ -96,7 +97,8 @@ export interface LoadedSpec {
   hash: string;
 }
 
-export function evalsDir(root = process.cwd()): string {
+/** $REPRISE_EVALS_DIR, else the evals/ shipped with the package (wherever the command runs from). */
+export function evalsDir(root = packageRoot()): string {
   return process.env.REPRISE_EVALS_DIR ?? resolve(root, 'evals');
 }
 

@@ -1,15 +1,20 @@
-// Provenance of a run: git commit and dirty flag (simple-git), package versions, machine.
+// Provenance of a run: git commit and dirty flag (simple-git) of Reprise's own checkout, package versions, machine.
+// All of it is found from the package root, never the working directory, and none of it may lose a finished run.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
+import { log } from '../util/progress.js';
+import { packageRoot } from '../util/paths.js';
 
 export async function gitState(root: string): Promise<{ commit: string | null; dirty: boolean | null }> {
   try {
     const git = simpleGit(root);
     if (!(await git.checkIsRepo())) return { commit: null, dirty: null };
+    // a package installed inside another repository: that repository's commit says nothing about our code
+    if (resolve((await git.revparse(['--show-toplevel'])).trim()) !== resolve(root)) return { commit: null, dirty: null };
     const commit = (await git.revparse(['HEAD']).catch(() => null))?.trim() ?? null;
     const status = await git.status();
     return { commit, dirty: !status.isClean() };
@@ -36,6 +41,18 @@ export function packageVersions(root: string): Record<string, string> {
     }
   }
   return out;
+}
+
+/** The code's provenance for a report: what cannot be found is recorded as unknown, with a warning, never thrown. */
+export async function codeProvenance(): Promise<{ git_commit: string | null; git_dirty: boolean | null; versions: Record<string, string> }> {
+  try {
+    const root = packageRoot();
+    const g = await gitState(root);
+    return { git_commit: g.commit, git_dirty: g.dirty, versions: packageVersions(root) };
+  } catch (e) {
+    log(`[report] warning: provenance incomplete (${(e as Error).message}); versions recorded as unknown`);
+    return { git_commit: null, git_dirty: null, versions: { reprise: 'unknown', node: process.version } };
+  }
 }
 
 export function machine(): { platform: string; cpus: number } {

@@ -12,8 +12,9 @@ import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
 import { RUN_SCHEMA, type DatasetRef, type ModelResult, type RunSummary } from '../eval/results.js';
 import { finishStage, openStage, type Stage } from './stages.js';
-import { gitState, machine, packageVersions } from './provenance.js';
+import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
+import { packageRoot } from '../util/paths.js';
 
 export interface RunOptions {
   recipePath: string;
@@ -41,9 +42,12 @@ export function promptRow(r: DatasetRow) {
   return { id: r.id, messages: r.messages.filter((m) => m.role !== 'assistant'), answer: r.answer, meta: r.meta };
 }
 
-/** Regenerates one split of a recipe's deterministic datagen, as the run writes it (same bytes). */
+/**
+ * Regenerates one split of a recipe's deterministic datagen, as the run writes it (same bytes). A relative path
+ * is from the package root, as eval specs name the recipes shipped with Reprise.
+ */
 export function regenerateSplit(recipePath: string, split: 'sft' | 'rl' | 'test'): unknown[] {
-  const { recipe } = validateRecipe(recipePath);
+  const { recipe } = validateRecipe(resolve(packageRoot(), recipePath));
   const rows = FAMILIES[recipe.datagen.generator].generate(recipe.seed, recipe.datagen.splits)[split];
   return split === 'sft' ? rows.map((r) => ({ messages: r.messages })) : rows.map(promptRow);
 }
@@ -116,10 +120,9 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
     run_id: `${recipe.name}-v${recipe.version}-s${recipe.seed}`,
     recipe: { name: recipe.name, version: recipe.version, path: relative(root, path), sha256: sha256(text), text },
     provenance: {
-      ...(await gitProv(root)),
+      ...(await codeProvenance()),
       seeds: { recipe: recipe.seed },
       backend: tfInfo.backend,
-      versions: packageVersions(root),
       ...machine(),
       started_at: startedAt.toISOString(),
       finished_at: new Date().toISOString(),
@@ -140,11 +143,6 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   writeJsonAtomic(join(runDir, 'summary.json'), summary);
   log(`[report] ${relative(root, join(runDir, 'summary.json'))}`);
   return summary;
-}
-
-async function gitProv(root: string) {
-  const g = await gitState(root);
-  return { git_commit: g.commit, git_dirty: g.dirty };
 }
 
 /** Writes the three splits as JSONL, checks they are disjoint, and returns their hashes and counts. */
