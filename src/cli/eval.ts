@@ -11,6 +11,7 @@ import { checkpointSource, endpointSource, type ModelSource } from '../eval/sour
 import { InputError } from '../util/errors.js';
 import { hashJson } from '../util/hash.js';
 import { writeJsonlAtomic } from '../util/fs.js';
+import { acquireLock, lockPathOf } from '../util/lock.js';
 
 export interface EvalFlags {
   bench: string;
@@ -69,6 +70,8 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   const data = await loadBench(spec.spec, { dataDir: f.dataDir, limit: int('limit', f.limit, 1) });
   const sourceKey = f.checkpoint ? resolve(f.checkpoint) : f.model;
   const out = f.out ?? `.reprise/evals/${spec.id.replace('/', '-')}/${(f.model ?? resolve(f.checkpoint!).split('/').pop())!.replace(/[^\w.-]+/g, '_')}-${hashJson({ spec: spec.hash, n, sourceKey }).slice(0, 8)}`;
+  // one process per output directory (released on exit too, should opening the source throw)
+  const lock = await acquireLock(lockPathOf(resolve(out)), `eval output ${out}`);
   let source: ModelSource;
   if (f.checkpoint) {
     const backend = f.backend ?? 'wasm';
@@ -84,6 +87,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
     return r;
   } finally {
     await source.close();
+    lock.release();
   }
 }
 

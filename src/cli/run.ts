@@ -1,5 +1,6 @@
 // `reprise run` and `reprise validate`.
 
+import { join } from 'node:path';
 import { runRecipe, validateRecipe } from '../pipeline/run.js';
 import type { RunSummary } from '../eval/results.js';
 import { formatDuration } from '../util/progress.js';
@@ -7,7 +8,7 @@ import { formatDuration } from '../util/progress.js';
 export async function runCommand(recipe: string, opts: { force?: boolean; json?: boolean; reports: string; workDir: string }): Promise<void> {
   const t0 = Date.now();
   const s = await runRecipe({ recipePath: recipe, force: opts.force, reportsDir: opts.reports, workDir: opts.workDir });
-  process.stderr.write(summaryText(s, (Date.now() - t0) / 1000));
+  process.stderr.write(summaryText(s, (Date.now() - t0) / 1000, opts.reports));
   if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(s), null, 2) + '\n');
 }
 
@@ -18,7 +19,7 @@ export function validateCommand(recipe: string): void {
 
 const pct = (x: number) => (100 * x).toFixed(1);
 
-export function summaryText(s: RunSummary, secs: number): string {
+export function summaryText(s: RunSummary, secs: number, reportsDir = 'reports'): string {
   const lines = [`\n${s.run_id}: finished in ${formatDuration(secs)} (stages: ${Object.entries(s.provenance.wall_s).map(([k, v]) => `${k} ${formatDuration(v)}`).join(', ')})`];
   for (const m of s.models) {
     const p = m.metrics['pass@1'];
@@ -26,7 +27,7 @@ export function summaryText(s: RunSummary, secs: number): string {
     lines.push(`  ${m.model.padEnd(5)} pass@1 ${pct(p.value)}% [${pct(p.lo)}, ${pct(p.hi)}]  greedy ${pct(g.value)}% [${pct(g.lo)}, ${pct(g.hi)}]`);
   }
   for (const t of s.paired) lines.push(`  ${t.b} − ${t.a}: ${t.mean_diff >= 0 ? '+' : ''}${pct(t.mean_diff)} pts [${pct(t.lo)}, ${pct(t.hi)}], p = ${t.p_value.toPrecision(2)}`);
-  lines.push(`  report: reports/runs/${s.run_id}/summary.json — see it with \`reprise serve\``);
+  lines.push(`  report: ${join(reportsDir, 'runs', s.run_id, 'summary.json')} — see it with \`reprise serve\``);
   return lines.join('\n') + '\n';
 }
 

@@ -12,6 +12,7 @@ import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
 import { RUN_SCHEMA, type DatasetRef, type ModelResult, type RunSummary } from '../eval/results.js';
 import { finishStage, openStage, type Stage } from './stages.js';
+import { acquireLock, lockPathOf } from '../util/lock.js';
 import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
 import { packageRoot } from '../util/paths.js';
@@ -57,8 +58,35 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const workDir = resolve(root, opts.workDir ?? '.reprise');
   const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
   const { recipe, text, path } = validateRecipe(resolve(root, opts.recipePath));
+  const runId = `${recipe.name}-v${recipe.version}-s${recipe.seed}`;
+  // one process per run report; each stage directory is locked as well, since other recipes may share it
+  const locks = [await acquireLock(lockPathOf(join(reportsDir, 'runs', runId)), `the report of run ${runId} (${join(reportsDir, 'runs', runId)})`)];
+  const open = async (...args: Parameters<typeof openStage>) => {
+    const st = await openStage(...args);
+    locks.push(st.lock);
+    return st;
+  };
+  try {
+    return await runStages({ root, workDir, reportsDir, recipe, text, path, runId, force: opts.force ?? false, open });
+  } finally {
+    for (const l of locks.reverse()) l.release();
+  }
+}
+
+interface RunContext {
+  root: string;
+  workDir: string;
+  reportsDir: string;
+  recipe: Recipe;
+  text: string;
+  path: string;
+  runId: string;
+  force: boolean;
+  open: (...args: Parameters<typeof openStage>) => Promise<Stage>;
+}
+
+async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open }: RunContext): Promise<RunSummary> {
   const startedAt = new Date();
-  const force = opts.force ?? false;
   const wall: Record<string, number> = {};
   const timed = async <T>(stage: Stage, fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> => {
     if (stage.done) {
@@ -75,7 +103,7 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
 
   // 1. datagen
   const family = FAMILIES[recipe.datagen.generator];
-  const dg = openStage(workDir, 'datagen', 'datagen', { seed: recipe.seed, datagen: recipe.datagen, family: family.version }, force);
+  const dg = await open(workDir, 'datagen', 'datagen', { seed: recipe.seed, datagen: recipe.datagen, family: family.version }, force);
   await timed(dg, async () => generateDatasets(recipe, dg.dir));
   const datasets: DatasetRef[] = (['sft', 'rl', 'test'] as const).map((name) => ({
     name,
@@ -91,15 +119,15 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const spec = { kind: 'char' as const, chars: family.chars, specials: stagesMod.SPECIALS };
 
   // 2. the untrained base model
-  const init = openStage(workDir, 'init', 'init', { seed: recipe.seed, model: recipe.model, tokenizer: spec }, force);
+  const init = await open(workDir, 'init', 'init', { seed: recipe.seed, model: recipe.model, tokenizer: spec }, force);
   await timed(init, () => stagesMod.initStage(recipe, spec, init.dir));
 
   // 3. SFT
-  const sft = openStage(workDir, 'sft', 'sft', { seed: recipe.seed, sft: recipe.sft, data: dg.key, init: init.key }, force);
+  const sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: recipe.sft, data: dg.key, init: init.key }, force);
   await timed(sft, () => stagesMod.sftStage(recipe, join(init.dir, 'model.safetensors'), join(dg.dir, 'sft.jsonl'), sft.dir));
 
   // 4. GRPO
-  const grpo = openStage(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: recipe.grpo, data: dg.key, sft: sft.key }, force);
+  const grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: recipe.grpo, data: dg.key, sft: sft.key }, force);
   await timed(grpo, () => stagesMod.grpoStage(recipe, join(sft.dir, 'model.safetensors'), join(dg.dir, 'rl.jsonl'), grpo.dir));
 
   // 5. eval of each model on the held-out split
@@ -108,7 +136,7 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const evals: Record<string, { stage: Stage; result: ModelResult }> = {};
   for (const m of recipe.eval.models) {
     const src = checkpoints[m];
-    const ev = openStage(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key }, force);
+    const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key }, force);
     const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, join(src.dir, 'model.safetensors'), testRows, ev.dir));
     evals[m] = { stage: ev, result: out.result as ModelResult };
   }
@@ -117,7 +145,7 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const scoresMod = await import('./report.js');
   const summary: RunSummary = {
     schema: RUN_SCHEMA,
-    run_id: `${recipe.name}-v${recipe.version}-s${recipe.seed}`,
+    run_id: runId,
     recipe: { name: recipe.name, version: recipe.version, path: relative(root, path), sha256: sha256(text), text },
     provenance: {
       ...(await codeProvenance()),

@@ -1,10 +1,12 @@
 // Stage bookkeeping: each stage's directory is named by the hash of its inputs; a `done.json` marks it
 // finished. A stage directory without done.json is a stage in progress (its trainer resumes from there).
+// A run locks each stage directory it opens (the lock sits beside it, so --force can delete the directory).
 
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashJson } from '../util/hash.js';
 import { readJson, writeJsonAtomic } from '../util/fs.js';
+import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 
 /** Bump when a stage's code changes what it produces, so cached outputs are not reused. */
 export const STAGE_VERSIONS: Record<string, number> = { datagen: 1, init: 1, sft: 1, grpo: 1, eval: 1 };
@@ -22,15 +24,18 @@ export interface Stage {
   key: string;
   dir: string;
   done?: StageDone;
+  lock: Lock;
 }
 
-export function openStage(workDir: string, name: string, kind: string, inputs: unknown, force: boolean): Stage {
+/** Opens (and locks, until the caller releases it) a stage's directory; `force` empties it first. */
+export async function openStage(workDir: string, name: string, kind: string, inputs: unknown, force: boolean): Promise<Stage> {
   const key = hashJson({ kind, version: STAGE_VERSIONS[kind], inputs });
   const dir = join(workDir, 'stages', `${name}-${key.slice(0, 16)}`);
+  const lock = await acquireLock(lockPathOf(dir), `stage directory ${dir}`);
   if (force && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const marker = join(dir, 'done.json');
-  return { name, key, dir, done: existsSync(marker) ? readJson<StageDone>(marker) : undefined };
+  return { name, key, dir, lock, done: existsSync(marker) ? readJson<StageDone>(marker) : undefined };
 }
 
 export function finishStage(stage: Stage, wall_s: number, outputs: Record<string, unknown>): StageDone {
