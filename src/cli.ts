@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { RepriseError } from './util/errors.js';
 import { packageCommit, packageVersion } from './util/paths.js';
+import { uncaughtFsError } from './util/fs.js';
 
 const program = new Command('reprise').description('Evaluation-first reproduction harness for reasoning-model training').showHelpAfterError();
 
@@ -131,6 +132,7 @@ program
   .action(async (recipe: string) => (await import('./cli/run.js')).validateCommand(recipe));
 
 program.parseAsync().catch((e: unknown) => {
+  e = uncaughtFsError(e) ?? e;
   if (e instanceof RepriseError) {
     process.stderr.write(`reprise: error [${e.code}]: ${e.message}\n`);
     process.exit(2);
