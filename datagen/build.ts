@@ -9,6 +9,7 @@ import { RegistryError, RepriseError } from '../src/util/errors.js';
 import { log } from '../src/util/progress.js';
 import { FAMILIES } from './index.js';
 import { checkSynthetic, writeSynthetic } from './synthetic.js';
+import { splitIssues } from './draw.js';
 
 export interface BuildOptions {
   check?: boolean;
@@ -33,6 +34,7 @@ function registryChecks(r: DatagenRecipe): { path: (string | number)[]; message:
     if (!family) return void issues.push({ path: ['datasets', i, 'family'], message: new RegistryError('dataset family', d.family, Object.keys(FAMILIES)).message });
     const allowed = Object.keys(family.params ?? {});
     for (const k of Object.keys(d.params)) if (!allowed.includes(k)) issues.push({ path: ['datasets', i, 'params', k], message: `family ${d.family} has no parameter "${k}"; allowed: ${allowed.join(', ') || '(none)'}` });
+    issues.push(...splitIssues(family, d.splits).map((is) => ({ ...is, path: ['datasets', i, 'splits', ...is.path] })));
   });
   const names = r.datasets.map((d) => d.name);
   names.forEach((n, i) => {

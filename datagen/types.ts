@@ -26,6 +26,10 @@ export interface DatasetFamily {
   /** The characters its texts use (the tiny models' tokenizer is built from them). */
   chars: string;
   describe: string;
+  /** The longest digit_weights it can honour (operands of at most this many digits). */
+  maxDigits: number;
+  /** How many distinct problems a split with these digit weights can hold, where that is known. */
+  distinctProblems?(digitWeights: readonly number[]): number;
   /** The family's parameters and their defaults; a recipe may override any of them, and no others. */
   params?: FamilyParams;
   generate(seed: number, splits: Record<string, SplitSpec>, params?: FamilyParams): Record<string, DatasetRow[]>;

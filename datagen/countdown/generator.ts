@@ -3,7 +3,7 @@
 // whose steps become the trace. Seeded and deterministic: the same seed and parameters give identical rows.
 
 import { Rng } from '../../src/util/rng.js';
-import { weightedIndex } from '../draw.js';
+import { SplitDrawError, weightedIndex } from '../draw.js';
 import type { SplitSpec } from '../types.js';
 
 export const GENERATOR_VERSION = 1;
@@ -99,7 +99,7 @@ export function generateSplits(seed: number, splits: readonly (SplitSpec & { nam
     const rows: CountdownProblem[] = [];
     let attempts = 0;
     while (rows.length < split.count) {
-      if (++attempts > split.count * 200 + 1000) throw new Error(`countdown split ${split.name}: cannot draw ${split.count} distinct problems with targets in [${p.min_target}, ${p.max_target}]; widen the range or lower count`);
+      if (++attempts > split.count * 200 + 1000) throw new SplitDrawError(split.name, `countdown split ${split.name}: cannot draw ${split.count} distinct problems with targets in [${p.min_target}, ${p.max_target}]; widen the range or lower count`);
       const q = makeProblem(rng, split.digit_weights, p);
       if (!q || seen.has(q.question)) continue;
       seen.add(q.question);

@@ -7,6 +7,8 @@ import { drawDisjointSplits, weightedIndex, type TwoOperandProblem } from '../dr
 
 export const GENERATOR_VERSION = 1;
 export const TASK_CHARS = '0123456789*+=;';
+/** Factors are drawn as JS numbers, exact up to 15 digits (the product is a BigInt). */
+export const MAX_DIGITS = 15;
 
 /** The question is `347*89`; digits counts both factors' digits. */
 export type MulProblem = TwoOperandProblem;

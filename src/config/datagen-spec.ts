@@ -1,18 +1,21 @@
 // The datagen recipe schema (recipes/datagen-<name>/v<N>.yaml): synthetic datasets from a family, and teacher
 // distillation over OpenAI-compatible endpoints. Unknown keys are errors naming the file, line and allowed keys.
 
-import { readFileSync } from 'node:fs';
-import { parseWithSchema, type SchemaIssue } from './yaml.js';
+import { parseWithSchema, readConfigFile, type SchemaIssue } from './yaml.js';
 import { z } from 'zod';
-import { InputError } from '../util/errors.js';
 
 const positiveInt = z.number().int().positive();
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'lower-case letters, digits, dashes and underscores');
 
-const Split = z.strictObject({
-  count: positiveInt,
-  /** Relative weights of 1-, 2-, 3-, … digit operands (index 0 = 1 digit). */
-  digit_weights: z.array(z.number().nonnegative()).min(1),
+/** One split of a synthetic family; bounds keep a typo (1e12) from reaching the generator. */
+export const SplitSpec = z.strictObject({
+  count: positiveInt.max(10_000_000),
+  /** Relative weights of 1-, 2-, 3-, … digit operands (index 0 = 1 digit); each family checks its own maximum. */
+  digit_weights: z
+    .array(z.number().nonnegative())
+    .min(1)
+    .max(18)
+    .refine((w) => w.some((x) => x > 0), 'at least one weight must be positive'),
 });
 
 /** Benchmark problems to decontaminate against: one JSONL (or parquet) file and the field holding the problem. */
@@ -32,7 +35,7 @@ const Synthetic = z.strictObject({
   /** A family from datagen/ by registry name (tiny_r1_addition, countdown, multiplication). */
   family: z.string(),
   seed: z.number().int().nonnegative(),
-  splits: z.record(name, Split),
+  splits: z.record(name, SplitSpec),
   /** The family's parameters; names and defaults come from the family. */
   params: z.record(z.string(), z.union([z.number(), z.array(z.number())])).default({}),
 });
@@ -105,12 +108,7 @@ export function parseDatagenRecipe(text: string, file: string, check?: (r: Datag
 }
 
 export function loadDatagenRecipe(path: string, check?: Parameters<typeof parseDatagenRecipe>[2]): { recipe: DatagenRecipe; path: string; text: string } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new InputError('datagen recipe not found', { file: path, hint: 'datagen recipes live in recipes/datagen-<name>/v<N>.yaml, e.g. recipes/datagen-countdown/v1.yaml' });
-  }
+  const text = readConfigFile(path, 'datagen recipe', 'datagen recipes live in recipes/datagen-<name>/v<N>.yaml, e.g. recipes/datagen-countdown/v1.yaml');
   return { recipe: parseDatagenRecipe(text, path, check), path, text };
 }
 

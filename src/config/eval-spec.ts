@@ -1,12 +1,13 @@
 // The eval-spec schema (evals/<bench>/<variant>.yaml): dataset, prompt, scoring, sampling, metrics, references;
 // a variant `extends` its base and states only what differs. Errors name the file, line and key.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseYaml } from './yaml.js';
 import { z } from 'zod';
 import { InputError, RegistryError } from '../util/errors.js';
 import { hashJson } from '../util/hash.js';
+import { readText } from '../util/fs.js';
 import { packageRoot } from '../util/paths.js';
 
 export const DATA_FORMATS = ['jsonl', 'json', 'jsonl.gz', 'parquet'] as const;
@@ -124,7 +125,7 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 }
 
 function readYaml(file: string): { data: Record<string, unknown>; lineOf: (key: string) => number | undefined } {
-  const text = readFileSync(file, 'utf8');
+  const text = readText(file);
   const data = parseYaml(text, file).value;
   if (!isObj(data)) throw new InputError('an eval spec must be a YAML mapping', { file });
   const lineOf = (key: string) => {

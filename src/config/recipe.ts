@@ -1,27 +1,22 @@
 // The recipe schema: one zod schema is the source of the recipe's types, defaults and error messages.
 // Unknown keys are errors; every error names the file, the line, the key and the allowed values.
 
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from '../util/errors.js';
-import { parseWithSchema, type SchemaIssue } from './yaml.js';
+import { parseWithSchema, readConfigFile, type SchemaIssue } from './yaml.js';
+import { SplitSpec } from './datagen-spec.js';
 
 export const LOSS_TYPES = ['grpo', 'dr_grpo', 'dapo', 'bnpo'] as const;
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
-
-const Split = z.strictObject({
-  count: positiveInt,
-  /** Relative weights of 1, 2, 3, … digit operands. */
-  digit_weights: z.array(z.number().nonnegative()).min(1),
-});
+/** Sizes are bounded far above what this harness can run, so that a typo (1e9) is refused before it allocates. */
+const size = (max: number) => positiveInt.max(max);
 
 const Model = z.strictObject({
-  d_model: positiveInt,
-  n_layer: positiveInt,
-  n_head: positiveInt,
-  context_length: positiveInt,
+  d_model: size(8192),
+  n_layer: size(256),
+  n_head: size(256),
+  context_length: size(32768),
 });
 
 const Optim = {
@@ -37,7 +32,7 @@ const Optim = {
 
 const Sft = z.strictObject({
   steps: positiveInt,
-  batch_size: positiveInt,
+  batch_size: size(4096),
   ...Optim,
   checkpoint_every: positiveInt.default(50),
   log_every: positiveInt.default(10),
@@ -48,12 +43,12 @@ const RewardRef = z.strictObject({ name: z.string(), weight: z.number().default(
 
 const Grpo = z.strictObject({
   steps: positiveInt,
-  prompts_per_step: positiveInt,
+  prompts_per_step: size(4096),
   /** G: completions sampled per prompt. */
-  group_size: z.number().int().min(2),
+  group_size: z.number().int().min(2).max(1024),
   temperature: z.number().positive(),
   top_p: z.number().gt(0).max(1).default(1),
-  max_tokens: positiveInt,
+  max_tokens: size(32768),
   ...Optim,
   /** KL coefficient to the reference (SFT) model; 0 turns the reference off. */
   beta: z.number().nonnegative().default(0),
@@ -64,20 +59,20 @@ const Grpo = z.strictObject({
   /** Policy-gradient passes over each sampled batch (TRL's num_iterations, the μ of the GRPO paper). */
   ppo_epochs: positiveInt.default(1),
   /** Rows per forward/backward; gradients of the micro-batches are summed (bounds memory, not results). */
-  micro_batch_size: positiveInt.default(16),
+  micro_batch_size: size(4096).default(16),
   rewards: z.array(RewardRef).min(1),
   checkpoint_every: positiveInt.default(10),
 });
 
 const Eval = z.strictObject({
   models: z.array(z.string()).min(1),
-  n_samples: positiveInt,
+  n_samples: size(1024),
   temperature: z.number().positive(),
   top_p: z.number().gt(0).max(1).default(1),
-  max_tokens: positiveInt,
+  max_tokens: size(32768),
   paired: z.tuple([z.string(), z.string()]).optional(),
   bootstrap_resamples: positiveInt.default(2000),
-  batch_size: positiveInt.default(128),
+  batch_size: size(4096).default(128),
 });
 
 export const Recipe = z.strictObject({
@@ -90,7 +85,7 @@ export const Recipe = z.strictObject({
   format: z.string(),
   datagen: z.strictObject({
     generator: z.string(),
-    splits: z.strictObject({ sft: Split, rl: Split, test: Split }),
+    splits: z.strictObject({ sft: SplitSpec, rl: SplitSpec, test: SplitSpec }),
   }),
   model: Model,
   sft: Sft,
@@ -117,12 +112,7 @@ export function parseRecipe(text: string, file: string, check?: (r: Recipe) => E
 }
 
 export function loadRecipe(path: string, check?: (r: Recipe) => ExtraCheck[]): LoadedRecipe {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new InputError('recipe file not found', { file: path, hint: 'recipes live in recipes/<name>/v<N>.yaml, e.g. recipes/tiny-r1/v1.yaml' });
-  }
+  const text = readConfigFile(path, 'recipe file', 'recipes live in recipes/<name>/v<N>.yaml, e.g. recipes/tiny-r1/v1.yaml');
   return { recipe: parseRecipe(text, path, check), path, text };
 }
 

@@ -3,6 +3,20 @@
 import { LineCounter, isMap, isSeq, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../util/errors.js';
+import { readText } from '../util/fs.js';
+
+/** Alias uses a document may expand; more is refused (a "billion laughs" document expands exponentially). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Reads a config file; a missing one gets `hint` (where such files live), a directory or unreadable one says so. */
+export function readConfigFile(path: string, what: string, hint: string): string {
+  try {
+    return readText(path);
+  } catch (e) {
+    if ((e as InputError).message?.endsWith(': no such file')) throw new InputError(`${what} not found`, { file: path, hint });
+    throw e;
+  }
+}
 
 export interface YamlDoc {
   value: unknown;
@@ -27,7 +41,14 @@ export function parseYaml(text: string, file: string): YamlDoc {
     }
     return line;
   };
-  return { value: doc.toJS(), lineOf };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new InputError(`YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} alias uses, or an alias to an undefined anchor): refused`, { file, hint: 'write the values out instead of nesting aliases' });
+  }
+  return { value, lineOf };
 }
 
 export interface SchemaIssue {

@@ -16,6 +16,10 @@ import { acquireLock, lockPathOf } from '../util/lock.js';
 import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
 import { packageRoot } from '../util/paths.js';
+import { splitIssues, SplitDrawError } from '../../datagen/draw.js';
+import { memoryIssues } from './memory.js';
+import { parseYaml } from '../config/yaml.js';
+import { InputError } from '../util/errors.js';
 
 export interface RunOptions {
   recipePath: string;
@@ -34,6 +38,12 @@ export function validateRecipe(path: string) {
       if (!stages.includes(m)) issues.push({ path: ['eval', 'models', i], message: `unknown model "${m}"; allowed values: ${stages.join(', ')}` });
     });
     if (r.model.d_model % r.model.n_head) issues.push({ path: ['model', 'n_head'], message: `d_model ${r.model.d_model} is not divisible by n_head ${r.model.n_head}` });
+    const family = FAMILIES[r.datagen.generator];
+    if (family) {
+      issues.push(...splitIssues(family, r.datagen.splits).map((i) => ({ ...i, path: ['datagen', 'splits', ...i.path] })));
+      // the tokenizer is the family's characters and a few specials
+      if (!issues.length) issues.push(...memoryIssues(r, family.chars.length + 16));
+    }
     return issues;
   });
 }
@@ -48,8 +58,8 @@ export function promptRow(r: DatasetRow) {
  * is from the package root, as eval specs name the recipes shipped with Reprise.
  */
 export function regenerateSplit(recipePath: string, split: 'sft' | 'rl' | 'test'): unknown[] {
-  const { recipe } = validateRecipe(resolve(packageRoot(), recipePath));
-  const rows = FAMILIES[recipe.datagen.generator].generate(recipe.seed, recipe.datagen.splits)[split];
+  const loaded = validateRecipe(resolve(packageRoot(), recipePath));
+  const rows = drawSplits(loaded)[split];
   return split === 'sft' ? rows.map((r) => ({ messages: r.messages })) : rows.map(promptRow);
 }
 
@@ -104,7 +114,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   // 1. datagen
   const family = FAMILIES[recipe.datagen.generator];
   const dg = await open(workDir, 'datagen', 'datagen', { seed: recipe.seed, datagen: recipe.datagen, family: family.version }, force);
-  await timed(dg, async () => generateDatasets(recipe, dg.dir));
+  await timed(dg, async () => generateDatasets({ recipe, text, path }, dg.dir));
   const datasets: DatasetRef[] = (['sft', 'rl', 'test'] as const).map((name) => ({
     name,
     path: relative(root, join(dg.dir, `${name}.jsonl`)),
@@ -173,10 +183,22 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   return summary;
 }
 
+/** The recipe's splits; one that cannot be drawn (too few distinct problems left) is bad input at its count. */
+function drawSplits({ recipe, text, path }: { recipe: Recipe; text: string; path: string }) {
+  try {
+    return FAMILIES[recipe.datagen.generator].generate(recipe.seed, recipe.datagen.splits);
+  } catch (e) {
+    if (!(e instanceof SplitDrawError)) throw e;
+    const key = ['datagen', 'splits', e.split, 'count'];
+    throw new InputError(e.message.split('\n')[0], { file: path, line: parseYaml(text, path).lineOf(key), field: key.join('.'), hint: e.hint });
+  }
+}
+
 /** Writes the three splits as JSONL, checks they are disjoint, and returns their hashes and counts. */
-async function generateDatasets(recipe: Recipe, dir: string): Promise<Record<string, unknown>> {
+async function generateDatasets(loaded: { recipe: Recipe; text: string; path: string }, dir: string): Promise<Record<string, unknown>> {
+  const { recipe } = loaded;
   const family = FAMILIES[recipe.datagen.generator];
-  const splits = family.generate(recipe.seed, recipe.datagen.splits);
+  const splits = drawSplits(loaded);
   const seen = new Map<string, string>();
   for (const [name, rows] of Object.entries(splits)) {
     for (const r of rows) {
