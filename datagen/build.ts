@@ -10,6 +10,7 @@ import { log } from '../src/util/progress.js';
 import { FAMILIES } from './index.js';
 import { checkSynthetic, writeSynthetic } from './synthetic.js';
 import { splitIssues } from './draw.js';
+import { packagePath } from '../src/util/paths.js';
 
 export interface BuildOptions {
   check?: boolean;
@@ -50,7 +51,7 @@ export function loadAndCheck(path: string): DatagenRecipe {
 async function benchmarkIndex(r: DatagenRecipe, recipePath: string, opts: BuildOptions): Promise<NgramIndex | undefined> {
   if (!r.decontaminate) return undefined;
   const base = dirname(recipePath);
-  const dir = opts.benchmarksDir ?? process.env.REPRISE_BENCHMARKS_DIR ?? resolve('../shared/benchmarks');
+  const dir = opts.benchmarksDir ?? process.env.REPRISE_BENCHMARKS_DIR ?? packagePath('..', 'shared', 'benchmarks');
   const sources = r.decontaminate.benchmarks?.map((s) => ({ ...s, path: resolve(base, s.path) })) ?? defaultBenchmarkSources(dir);
   return loadBenchmarkIndex(sources, r.decontaminate.ngram);
 }
