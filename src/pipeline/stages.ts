@@ -1,6 +1,7 @@
 // Stage bookkeeping: each stage's directory is named by the hash of its inputs; a `done.json` marks it
 // finished. A stage directory without done.json is a stage in progress (its trainer resumes from there).
-// A run locks each stage directory it opens (the lock sits beside it, so --force can delete the directory).
+// A run locks each stage directory it opens; the lock lives in <work dir>/locks/, so that --force can delete the
+// directory and nothing that lists stages/ sees it.
 
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ export interface Stage {
 export async function openStage(workDir: string, name: string, kind: string, inputs: unknown, force: boolean): Promise<Stage> {
   const key = hashJson({ kind, version: STAGE_VERSIONS[kind], inputs });
   const dir = join(workDir, 'stages', `${name}-${key.slice(0, 16)}`);
-  const lock = await acquireLock(lockPathOf(dir), `stage directory ${dir}`);
+  const lock = await acquireLock(lockPathOf(join(workDir, 'locks', `${name}-${key.slice(0, 16)}`)), `stage directory ${dir}`);
   if (force && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const marker = join(dir, 'done.json');

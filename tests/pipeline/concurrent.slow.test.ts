@@ -26,7 +26,7 @@ const summaryOf = (cwd: string) => JSON.parse(readFileSync(join(cwd, 'reports/ru
 const rows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').length;
 const stageDir = (cwd: string, stage: string) => {
   const dir = join(cwd, '.reprise/stages');
-  const d = existsSync(dir) ? readdirSync(dir).find((x) => x.startsWith(`${stage}-`) && !x.endsWith('.lock')) : undefined;
+  const d = existsSync(dir) ? readdirSync(dir).find((x) => x.startsWith(`${stage}-`)) : undefined;
   return d ? join(dir, d) : '';
 };
 
