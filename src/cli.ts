@@ -42,6 +42,7 @@ program
   .option('--data-dir <dir>', 'benchmark data directory (default $REPRISE_DATA_DIR or .reprise/data)')
   .option('--timeout <s>', 'per-request timeout in seconds')
   .option('--max-retries <n>', 'retries per request')
+  .option('--max-error-rate <r>', 'fraction of samples that may still fail after retries; they are left out of the metrics (default 0: any failure fails the run)')
   .option('--backend <b>', 'wasm or cpu, for --checkpoint')
   .option('--json', 'print the results JSON on stdout')
   .action(async (opts) => {
