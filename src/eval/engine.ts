@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { LoadedSpec } from '../config/eval-spec.js';
 import type { BenchProblem } from '../data/bench-data.js';
 import { verifyStats } from '../verify/equal.js';
-import { InputError, RepriseError } from '../util/errors.js';
+import { countReasons, FailureRateError, InputError, RepriseError } from '../util/errors.js';
 import { readJsonIfExists, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { hashJson, sha256 } from '../util/hash.js';
 import { Progress } from '../util/progress.js';
@@ -67,8 +67,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
     if (r.error !== undefined) {
       // a sample that could not be obtained is no answer: it is counted, never folded into a problem's score
       t.errors++;
-      const reason = r.error.split('\n')[0];
-      t.error_reasons[reason] = (t.error_reasons[reason] ?? 0) + 1;
+      countReasons([r.error], t.error_reasons);
       return;
     }
     if (r.pred === null) t.nulls++;
@@ -143,10 +142,5 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
 /** Fails the run, saying how many samples are missing and why, when more are missing than the user allows. */
 export function checkMissing(missing: number, total: number, scoredProblems: number, reasons: Record<string, number>, maxRate: number): void {
   if (missing === 0 || (missing / total <= maxRate && scoredProblems > 0)) return;
-  const why = Object.entries(reasons).sort((a, b) => b[1] - a[1]);
-  const shown = why.slice(0, 5).map(([r, c]) => `\n    ${c} × ${r}`).join('');
-  const more = why.length > 5 ? `\n    … and ${why.length - 5} other reasons` : '';
-  const rate = `${((100 * missing) / total).toFixed(1)}%`;
-  const limit = scoredProblems === 0 ? 'no problem could be scored' : `more than --max-error-rate ${maxRate}`;
-  throw new RepriseError('E_EVAL', `${missing} of ${total} samples failed after retries (${rate}, ${limit}); no results written:${shown}${more}`, 'rerun the same command to retry the failed samples (the others are kept), or allow some with --max-error-rate');
+  throw new FailureRateError({ failed: missing, total, unit: 'samples', limit: '--max-error-rate', maxRate, noneLeft: scoredProblems === 0, reasons, output: 'results', hint: 'rerun the same command to retry the failed samples (the others are kept), or allow some with --max-error-rate' });
 }
