@@ -43,6 +43,14 @@ export class FailureRateError extends RepriseError {
   }
 }
 
+/** Training produced a NaN or infinity: the stage stops there, and its last checkpoint is the last finite state. */
+export class NonFiniteError extends RepriseError {
+  constructor(stage: string, step: number, what: string, value: number, kept: number) {
+    super('E_NONFINITE', `${stage}: ${what} is ${value} at step ${step}; training stopped${kept > 0 ? `, keeping the last finite checkpoint (${kept} steps done)` : ' before any checkpoint'}`, `lower ${stage}.lr (or raise warmup_steps, set grad_clip)${kept > 0 ? '; a rerun resumes from that checkpoint' : ''}`);
+    this.name = 'NonFiniteError';
+  }
+}
+
 /** Counts failure messages by their first line. */
 export function countReasons(messages: Iterable<string>, into: Record<string, number> = {}): Record<string, number> {
   for (const m of messages) {
