@@ -25,7 +25,10 @@ program
   .option('--model <path...>', 'local checkpoints (model.safetensors, or a directory holding one) to serve over the OpenAI API at /v1')
   .option('--api-key-env <VAR>', 'environment variable holding the API key the /v1 API requires (unset: no key)', 'REPRISE_API_KEY')
   .option('--backend <b>', 'tfjs backend for --model: wasm or cpu', 'wasm')
-  .action(async (opts) => (await import('./cli/serve.js')).serveCommand(opts));
+  .option('--max-body-mib <n>', 'larger /v1 request bodies are answered 413 (default 4)')
+  .action(async (opts) => {
+    await (await import('./cli/serve.js')).serveCommand(opts);
+  });
 
 program
   .command('eval')
