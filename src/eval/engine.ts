@@ -117,7 +117,8 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
       }
       writer.append(rec);
       fold(rec);
-      progress.update(t.samples, { acc: t.samples > t.errors ? t.correct / (t.samples - t.errors) : 0, errors: t.errors });
+      const got = t.samples - t.errors;
+      progress.update(t.samples, { ...(got > 0 ? { acc: t.correct / got } : {}), errors: t.errors });
     }
   };
   try {
