@@ -12,7 +12,7 @@ import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
 import { RUN_SCHEMA, type DatasetRef, type ModelResult, type RunSummary } from '../eval/results.js';
 import { finishStage, openStage, type Stage } from './stages.js';
-import { acquireLock, lockPathOf } from '../util/lock.js';
+import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
 import { packageRoot } from '../util/paths.js';
@@ -73,15 +73,16 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
   const { recipe, text, path } = validateRecipe(resolve(root, opts.recipePath));
   const runId = `${recipe.name}-v${recipe.version}-s${recipe.seed}`;
-  // one process per run report; each stage directory is locked as well, since other recipes may share it
-  const locks = [await acquireLock(lockPathOf(join(reportsDir, 'runs', runId)), `the report of run ${runId} (${join(reportsDir, 'runs', runId)})`)];
+  // one process per run in a work dir (--force included); each stage directory is locked as well, since other
+  // recipes may share it, and the report directory while it is written
+  const locks = [await acquireLock(lockPathOf(join(workDir, 'locks', `run-${runId}`)), `run ${runId} in ${workDir}`)];
   const open = async (...args: Parameters<typeof openStage>) => {
     const st = await openStage(...args);
     locks.push(st.lock);
     return st;
   };
   try {
-    return await runStages({ root, workDir, reportsDir, recipe, text, path, runId, force: opts.force ?? false, open });
+    return await runStages({ root, workDir, reportsDir, recipe, text, path, runId, force: opts.force ?? false, open, locks });
   } finally {
     for (const l of locks.reverse()) l.release();
   }
@@ -97,9 +98,11 @@ interface RunContext {
   runId: string;
   force: boolean;
   open: (...args: Parameters<typeof openStage>) => Promise<Stage>;
+  /** Held until the run ends. */
+  locks: Lock[];
 }
 
-async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open }: RunContext): Promise<RunSummary> {
+async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open, locks }: RunContext): Promise<RunSummary> {
   const startedAt = new Date();
   const wall: Record<string, number> = {};
   const timed = async <T>(stage: Stage, fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> => {
@@ -177,6 +180,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     curves: { sft: 'curves/sft.jsonl', grpo: 'curves/grpo.jsonl' },
   };
   const runDir = join(reportsDir, 'runs', summary.run_id);
+  locks.push(await acquireLock(lockPathOf(runDir), `the report ${runDir}`));
   mkdirSync(join(runDir, 'curves'), { recursive: true });
   mkdirSync(join(runDir, 'samples'), { recursive: true });
   copyFileSync(join(sft.dir, 'log.jsonl'), join(runDir, 'curves/sft.jsonl'));
