@@ -126,9 +126,11 @@ export function isolation(): Isolation {
   const cg = mode === 'root' ? cgroupParents() : { parents: [], version: null };
   if (!cg.version) notes.push('no cgroup: memory and process limits are per process (rlimits), not per run');
   const node = othersCanRun(process.execPath) || !dropUid ? process.execPath : othersCanRun('/usr/bin/node') ? '/usr/bin/node' : null;
-  const pdeathsig = Boolean(setpriv) && ok(setpriv!, ['--pdeathsig', 'KILL', 'true']);
-  if (!pdeathsig) notes.push('no setpriv --pdeathsig: a run outlives a SIGKILLed parent until its own time limit');
-  cached = { mode, dropUid, prlimit: Boolean(which('prlimit')), pdeathsig, timeout: Boolean(which('timeout')), cgroupParents: cg.parents, cgroupVersion: cg.version, python: resolvePython(dropUid), node, notes };
+  const pdeathsig = mode !== 'plain' && Boolean(setpriv) && ok(setpriv!, ['--pdeathsig', 'KILL', 'true']);
+  const timeout = Boolean(which('timeout'));
+  if (!timeout) notes.push('no coreutils timeout: a run whose parent was SIGKILLed lives on (RLIMIT_CPU stops only spinning)');
+  else if (!pdeathsig) notes.push('a run whose parent was SIGKILLed lives on until its own time limit');
+  cached = { mode, dropUid, prlimit: Boolean(which('prlimit')), pdeathsig, timeout, cgroupParents: cg.parents, cgroupVersion: cg.version, python: resolvePython(dropUid), node, notes };
   return cached;
 }
 
