@@ -46,8 +46,12 @@ export interface Swept {
 export async function sweepStale(iso: Isolation): Promise<Swept> {
   const swept: Swept = { dirs: 0, cgroups: 0, killed: 0 };
   for (const name of stale(tmpdir())) {
-    rmSync(join(tmpdir(), name), { recursive: true, force: true });
-    swept.dirs++;
+    try {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+      swept.dirs++;
+    } catch {
+      /* another user's: not ours to remove */
+    }
   }
   for (const parent of iso.cgroupParents) {
     for (const name of stale(parent)) {
