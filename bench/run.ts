@@ -14,8 +14,9 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { runRecipe } from '../src/pipeline/run.js';
 import { initBackend } from '../src/model/backend.js';
-import { readJson, writeJsonAtomic } from '../src/util/fs.js';
-import { machine, packageVersions } from '../src/pipeline/provenance.js';
+import { readJson } from '../src/util/fs.js';
+import { packageVersions } from '../src/pipeline/provenance.js';
+import { record } from './record.js';
 import type { StageDone } from '../src/pipeline/stages.js';
 import { readdirSync } from 'node:fs';
 
@@ -40,15 +41,6 @@ function matmulGflops(): number {
   a.dispose();
   b.dispose();
   return (2 * n ** 3) / (ms * 1e6);
-}
-
-/** Writes reports/bench/<name>.json (with the date and machine) and prints it. */
-function record(name: string, figures: Record<string, unknown>): void {
-  const out = { date: new Date().toISOString(), ...machine(), ...figures };
-  const file = join(root, 'reports/bench', `${name}.json`);
-  writeJsonAtomic(file, out);
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  process.stderr.write(`bench written to ${file}\n`);
 }
 
 async function benchRecipe(recipePath: string): Promise<Record<string, unknown>> {
@@ -94,5 +86,5 @@ const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, u
 for (const name of which) {
   const bench = BENCHES[name];
   if (!bench) throw new Error(`unknown benchmark "${name}"; available: ${Object.keys(BENCHES).join(', ')}`);
-  record(bench[0], await bench[1]());
+  await record(root, bench[0], await bench[1]());
 }

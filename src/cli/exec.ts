@@ -1,6 +1,7 @@
 // `reprise exec --input in.jsonl --output out.jsonl [--concurrency N]`: runs each line's program in the code
 // sandbox. In: {id, language: "python"|"javascript", code, timeout_s?}. Out, in input order: {id, status,
-// exit_code, stdout, stderr, wall_ms}. A malformed line is reported with its number and skipped.
+// exit_code, stdout, stderr, wall_ms}. A malformed line is reported with its number and skipped. SIGINT, SIGTERM
+// or SIGHUP kill every running program and remove its files before exiting 128 + the signal's number.
 
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -8,7 +9,7 @@ import { z } from 'zod';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Progress, log } from '../util/progress.js';
-import { defaultConcurrency, isolation, runProgram, setConcurrency, type RunResult, type RunStatus } from '../verify/sandbox/index.js';
+import { defaultConcurrency, isolation, runProgram, setConcurrency, stopAll, sweepOnce, type RunResult, type RunStatus } from '../verify/sandbox/index.js';
 
 const Line = z
   .object({
@@ -27,6 +28,8 @@ export async function execCommand(opts: { input: string; output: string; concurr
   setConcurrency(n);
   const iso = isolation();
   log(`[exec] sandbox mode ${iso.mode}, ${n} at a time${iso.notes.length ? `; ${iso.notes.join('; ')}` : ''}`);
+  const swept = await sweepOnce(iso);
+  if (swept.dirs + swept.cgroups > 0) log(`[exec] removed what dead runs left: ${swept.dirs} directories, ${swept.cgroups} cgroups, ${swept.killed} processes`);
 
   const rows: { line: number; row: z.infer<typeof Line> }[] = [];
   let malformed = 0;
@@ -45,6 +48,14 @@ export async function execCommand(opts: { input: string; output: string; concurr
   const s = { passed: 0, failed: 0, timeout: 0, memory: 0, error: 0 } as Record<RunStatus, number>;
   const progress = new Progress({ label: 'exec', total: rows.length, unit: 'programs' });
   let done = 0;
+  // A signal kills every program and exits once their files are gone; the output is not written.
+  let stopping: Promise<never> | undefined;
+  const stopOn = (sig: NodeJS.Signals, code: number) => () => {
+    log(`[exec] ${sig}: stopping ${rows.length - done} unfinished programs; no output written`);
+    stopping = stopAll().then(() => process.exit(code));
+  };
+  const handlers = new Map([['SIGINT', stopOn('SIGINT', 130)], ['SIGTERM', stopOn('SIGTERM', 143)], ['SIGHUP', stopOn('SIGHUP', 129)]] as const);
+  handlers.forEach((h, sig) => process.once(sig, h));
   const results = await Promise.all(
     rows.map(async ({ row }) => {
       const r: RunResult = await runProgram({ language: row.language, code: row.code, timeoutS: row.timeout_s });
@@ -52,7 +63,8 @@ export async function execCommand(opts: { input: string; output: string; concurr
       progress.update(++done, { ...s });
       return { id: row.id, status: r.status, exit_code: r.exitCode, stdout: r.stdout, stderr: r.stderr, wall_ms: r.wallMs };
     }),
-  );
+  ).finally(() => handlers.forEach((h, sig) => process.off(sig, h)));
+  if (stopping) await stopping;
   writeFileAtomic(opts.output, results.map((r) => JSON.stringify(r)).join('\n') + (results.length ? '\n' : ''));
   const summary: ExecSummary = { ...s, ran: rows.length, malformed, wall_s: Number(((performance.now() - t0) / 1000).toFixed(2)) };
   log(`[exec] ${summary.ran} programs in ${summary.wall_s}s: ${(['passed', 'failed', 'timeout', 'memory', 'error'] as const).map((k) => `${k} ${s[k]}`).join(', ')}; ${malformed} malformed lines skipped → ${opts.output}`);

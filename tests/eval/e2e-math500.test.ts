@@ -1,51 +1,45 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalCommand } from '../../src/cli/eval.js';
-import { LocalChatBackend } from '../../src/inference/local-chat.js';
-import { startOpenAIServer, type ApiServer } from '../../src/serve/openai-server.js';
-import { tinyCheckpoint } from '../fixtures/tiny-checkpoint.js';
+import { startFake, type FakeServer } from '../fixtures/fake-openai.js';
 
+// `reprise eval --bench math500` on the four fixture problems against an endpoint whose answers are scripted:
+// problem 0 right in both samples, problem 1 in one, problems 2 and 3 in none. 3 of 8 samples are right.
 process.env.REPRISE_QUIET = '1';
 const root = resolve(__dirname, '../..');
-let server: ApiServer;
+const dataDir = join(root, 'tests/fixtures/eval');
+const problems = readFileSync(join(dataDir, 'math500/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { problem: string; answer: string; unique_id: string });
+const rightAnswers = [2, 1, 0, 0];
+
+let fake: FakeServer;
+const asked = new Map<number, number>();
 beforeAll(async () => {
-  const ckpt = await tinyCheckpoint({ name: 'tiny-ascii' });
-  server = await startOpenAIServer({ backend: () => LocalChatBackend.load([{ path: ckpt }], 'cpu') });
-}, 60_000);
-afterAll(() => server.close());
+  fake = await startFake({
+    answer: (body) => {
+      const prompt = JSON.stringify(body.messages);
+      const i = problems.findIndex((p) => prompt.includes(JSON.stringify(p.problem).slice(1, 40)));
+      const k = asked.get(i) ?? 0;
+      asked.set(i, k + 1);
+      const boxed = k < rightAnswers[i] ? problems[i].answer : '7';
+      return `Let me think.\n\nTherefore, the final answer is: $\\boxed{${boxed}}$. I hope it is correct`;
+    },
+  });
+});
+afterAll(() => fake.close());
 
-const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()) : []);
-
-describe('reprise eval of MATH-500 against reprise serve', () => {
-  it('survives SIGKILL mid-run and ends with exactly one record per (problem, sample)', async () => {
+describe('reprise eval of MATH-500 scores what the endpoint answered', () => {
+  it('gives avg@2 = pass@1 = 3/8 when 3 of 8 samples are right, and marks exactly those samples correct', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'reprise-e2e-')), 'math500');
-    const flags = { bench: 'math500', endpoint: [server.baseUrl], model: 'tiny-ascii', n: '2', limit: '4', concurrency: '2', out, dataDir: join(root, 'tests/fixtures/eval') };
-    const samples = join(out, 'samples.jsonl');
-    // node itself with the tsx loader, so the killed process is the eval and not a wrapper around it
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tests/fixtures/eval/run-eval.ts'), JSON.stringify(flags)], { cwd: root, stdio: 'ignore', env: { ...process.env, REPRISE_QUIET: '1' } });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    while (lines(samples).length < 2 && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGKILL');
-    expect(await exited).toBe(null);
-    const before = lines(samples).length;
-    expect(before).toBeGreaterThanOrEqual(2);
-    expect(before).toBeLessThan(8);
-    expect(existsSync(join(out, 'results.json'))).toBe(false);
-
-    const r = await evalCommand(flags);
-    const recs = lines(samples).map((l) => JSON.parse(l));
-    expect(recs).toHaveLength(8);
-    expect(new Set(recs.map((x) => `${x.problem_id}#${x.sample}`)).size).toBe(8);
-    expect(r.counts).toMatchObject({ problems: 4, samples: 8, resumed_samples: before, errors: 0 });
+    const r = await evalCommand({ bench: 'math500', endpoint: [fake.url], model: 'scripted', n: '2', concurrency: '2', out, dataDir });
+    expect([...asked.keys()].sort()).toEqual([0, 1, 2, 3]);
+    const recs = readFileSync(join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const correctPerProblem = problems.map((p) => recs.filter((x) => x.problem_id === p.unique_id && x.correct).length);
+    expect(correctPerProblem).toEqual(rightAnswers);
     const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    expect(saved).toMatchObject({ schema: 'reprise.eval/v1', spec: { id: 'math500/default', name: 'math500', version: 1 }, model: { kind: 'endpoint', model: 'tiny-ascii' }, sampling: { n: 2 } });
-    expect(saved.data.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(saved.prompt.user_template_sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(saved.verifier.version).toMatch(/^verify-[0-9a-f]{16}$/);
-    expect(saved.metrics['avg@2'].value).toBe(recs.filter((x) => x.correct).length / 8);
-    expect(saved.tokens.completion).toBe(recs.reduce((s, x) => s + x.completion_tokens, 0));
-  }, 180_000);
+    expect(saved.metrics['avg@2'].value).toBe(3 / 8);
+    expect(saved.metrics['pass@1'].value).toBe(3 / 8);
+    expect(r.counts).toMatchObject({ problems: 4, samples: 8, errors: 0 });
+  });
 });

@@ -59,7 +59,7 @@ describe('scoreCodeGroup', () => {
     const group = [right, twoOfThree, 'no code at all'].map((completion) => ({ completion, gold }));
     expect(await scoreCodeGroup('code', group)).toEqual([1, 2 / 3, 0]);
     expect(await scoreCodeGroup('binary_code', group)).toEqual([1, 0, 0]);
-  });
+  }, 30_000); // six sandboxed programs, slow on a loaded machine
   it('compares stdout with the expected output for stdin test cases', async () => {
     const g = JSON.stringify({ language: 'javascript', test_cases: [{ input: '2\n', output: '4' }, { input: '3\n', output: '9' }] });
     const sq = fence('js', 'const n = Number(require("fs").readFileSync(0, "utf8")); console.log(n === 3 ? 0 : n * n)');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { isolation, runProgram, type RunRequest } from '../../src/verify/sandbox/index.js';
 
 // Hostile programs, each with the status it must get and nothing of it left afterwards. Every limit is small
-// (1-3 s, 256 MiB) so that a regression cannot hurt the machine the tests run on.
+// (1-10 s, 256 MiB) so that a regression cannot hurt the machine the tests run on. Memory bombs get 10 s: on a
+// loaded machine filling 256 MiB alone can take 3 s, and they must end by memory, not by time. A test runs
+// several programs in turn, hence the 60 s per test.
+vi.setConfig({ testTimeout: 60_000 });
 const iso = isolation();
 const full = iso.mode === 'root';
 const limits = { memoryMb: 256, maxProcs: 32 };
@@ -88,13 +91,13 @@ describe('hostile programs are contained', () => {
   });
 
   it('a memory bomb gets memory', async () => {
-    expect((await contained(py('x = []\nwhile True:\n    x.append(bytearray(10**7))'))).status).toBe('memory');
+    expect((await contained(py('x = []\nwhile True:\n    x.append(bytearray(10**7))', 10))).status).toBe('memory');
     expect((await contained(js('const a = []; for (;;) a.push(new Array(1e6).fill(1.5));', 10))).status).toBe('memory');
   });
 
   it.runIf(full)('a memory bomb spread over many processes is stopped by the run\'s cgroup: memory', async () => {
     const code = 'import os, time\nfor _ in range(6):\n    if os.fork() == 0:\n        x = bytearray(150 * 2**20)\n        time.sleep(0.5)\n        os._exit(0)\nfor _ in range(6):\n    assert os.wait()[1] == 0';
-    expect((await contained(py(code, 3))).status).toBe('memory');
+    expect((await contained(py(code, 10))).status).toBe('memory');
   });
 
   it('a gigabyte of output is cut off: failed, with the first 64 KiB kept', async () => {

@@ -7,6 +7,8 @@
 //               mounts, but the program keeps the invoking user's file permissions and there is no cgroup.
 //   plain     — neither: its own process group and rlimits only. No network isolation; when root, setpriv still
 //               drops to a per-slot uid, and every process of that uid is killed after the run.
+// In every mode coreutils `timeout` (when present) enforces the wall-clock limit inside the run, so it ends even
+// when its parent is gone; with namespaces the run also dies with its parent (setpriv --pdeathsig).
 
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,10 @@ export interface Isolation {
   /** Drops to a dedicated uid (root mode, or plain mode as root with setpriv). */
   dropUid: boolean;
   prlimit: boolean;
+  /** The run's outermost process dies with its parent (setpriv --pdeathsig), taking its namespace with it. */
+  pdeathsig: boolean;
+  /** coreutils timeout enforces the wall-clock limit inside the run, whether or not its parent is still there. */
+  timeout: boolean;
   /** Parent directories in which a per-run cgroup is made: v1 has one per controller, v2 one. */
   cgroupParents: string[];
   cgroupVersion: 1 | 2 | null;
@@ -120,7 +126,11 @@ export function isolation(): Isolation {
   const cg = mode === 'root' ? cgroupParents() : { parents: [], version: null };
   if (!cg.version) notes.push('no cgroup: memory and process limits are per process (rlimits), not per run');
   const node = othersCanRun(process.execPath) || !dropUid ? process.execPath : othersCanRun('/usr/bin/node') ? '/usr/bin/node' : null;
-  cached = { mode, dropUid, prlimit: Boolean(which('prlimit')), cgroupParents: cg.parents, cgroupVersion: cg.version, python: resolvePython(dropUid), node, notes };
+  const pdeathsig = mode !== 'plain' && Boolean(setpriv) && ok(setpriv!, ['--pdeathsig', 'KILL', 'true']);
+  const timeout = Boolean(which('timeout'));
+  if (!timeout) notes.push('no coreutils timeout: a run whose parent was SIGKILLed lives on (RLIMIT_CPU stops only spinning)');
+  else if (!pdeathsig) notes.push('a run whose parent was SIGKILLed lives on until its own time limit');
+  cached = { mode, dropUid, prlimit: Boolean(which('prlimit')), pdeathsig, timeout, cgroupParents: cg.parents, cgroupVersion: cg.version, python: resolvePython(dropUid), node, notes };
   return cached;
 }
 
@@ -219,15 +229,21 @@ unset OLDPWD PWD
 exec "$@"
 `;
 
+/** How much longer than the parent's timer the run's own wall-clock limit lets it live. */
+export const INNER_GRACE_S = 1;
+
 /** The argv that runs `cmd` (in the workdir, or /tmp/w inside namespaces) under every limit of this mode. */
 export function wrapCommand(iso: Isolation, workdir: string, uid: number, cgroups: string[] | null, l: Limits, cmd: string[]): string[] {
   const cpu = Math.ceil(l.timeoutS) + 1;
+  // Inside namespaces it is their pid 1, as root and outside the cgroup: out of the program's reach and not
+  // counted against its memory. When it ends, the namespace and every process in it go too.
+  const wall = iso.timeout ? ['timeout', '-s', 'KILL', String(l.timeoutS + INNER_GRACE_S)] : [];
   const rl = iso.prlimit
     ? ['prlimit', `--as=${(l.addressSpaceMb ?? l.memoryMb) * 2 ** 20}`, `--cpu=${cpu}`, `--fsize=${l.fileMb * 2 ** 20}`, `--nofile=256`, '--core=0', ...(iso.dropUid || iso.mode === 'userns' ? [`--nproc=${l.maxProcs}`] : []), '--']
     : [];
   const drop = iso.dropUid ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all'] : [];
   const inner = [...drop, ...rl, 'nice', '-n', '10', ...cmd];
-  if (iso.mode === 'plain') return inner;
-  const ns = ['unshare', ...(iso.mode === 'userns' ? ['-r'] : []), '--net', '--pid', '--fork', '--mount-proc', '--mount', '--kill-child'];
-  return [...ns, 'sh', '-c', NS_SCRIPT, 'sandbox', workdir, iso.dropUid ? String(uid) : '-', String(l.tmpMb), ...(cgroups ?? []), '--', ...inner];
+  if (iso.mode === 'plain') return [...wall, ...inner];
+  const ns = [...(iso.pdeathsig ? ['setpriv', '--pdeathsig', 'KILL'] : []), 'unshare', ...(iso.mode === 'userns' ? ['-r'] : []), '--net', '--pid', '--fork', '--mount-proc', '--mount', '--kill-child'];
+  return [...ns, ...wall, 'sh', '-c', NS_SCRIPT, 'sandbox', workdir, iso.dropUid ? String(uid) : '-', String(l.tmpMb), ...(cgroups ?? []), '--', ...inner];
 }

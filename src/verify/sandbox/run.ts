@@ -3,8 +3,13 @@
 //
 // What it protects against (in `root` mode, the one probed on Linux as root with util-linux; see isolation.ts):
 //   - running forever: a wall-clock timer SIGKILLs the whole process group, and RLIMIT_CPU stops CPU spinning;
-//     the program is pid 1 of its own pid namespace, so every process it made (double-forked, setsid'd,
-//     sleeping past its parent) dies with it.
+//     the program runs in its own pid namespace, so every process it made (double-forked, setsid'd, sleeping
+//     past its parent) dies with it.
+//   - outliving its parent: the limit is also enforced inside the run (coreutils timeout, 1 s after the
+//     parent's timer, as the namespace's pid 1), and the run's outermost process has PR_SET_PDEATHSIG, so a
+//     SIGKILLed parent takes every run with it at once. stopAll() kills every run and removes its files (the
+//     CLI calls it on SIGINT/SIGTERM/SIGHUP); what a SIGKILLed parent leaves (its temporary directories and
+//     cgroups, named after its pid) is removed by the next process's first run (lifetime.ts).
 //   - fork bombs: a pids cgroup and RLIMIT_NPROC on a uid that no other run shares.
 //   - memory bombs: a memory cgroup for the whole run and RLIMIT_AS per process (JavaScript gets 1 GiB more
 //     address space, which V8 reserves and never touches, and a heap capped at half the memory limit).
@@ -25,18 +30,21 @@
 //   - kernel exploits, CPU side channels, and starving the host of CPU within the time limit (runs are
 //     niced and bounded in number, not pinned).
 //   - weaker modes: in `userns` mode it keeps the invoking user's file permissions and has no cgroup; in
-//     `plain` mode (no unshare) the network is open, stray files in /tmp stay, and a process that leaves
-//     the process group survives unless the run had its own uid. isolation().notes says which applies.
+//     `plain` mode (no unshare) the network is open, stray files in /tmp stay, a process that leaves the
+//     process group survives unless the run had its own uid, and nothing dies with a SIGKILLed parent before
+//     the run's own time limit. isolation().notes says which applies.
+//   - a reused pid: the sweep leaves a dead process's leftovers alone while another process has its pid.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { chmodSync, chownSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { LANGUAGES, NONCE_BYTES, type Language } from './harness.js';
 import { cgroupPids, isolation, makeCgroup, oomKills, removeCgroup, wrapCommand, type Limits } from './isolation.js';
+import { cgroupName, makeRunDir, sweepOnce } from './lifetime.js';
 
 export type RunStatus = 'passed' | 'failed' | 'timeout' | 'memory' | 'error';
 
@@ -78,6 +86,9 @@ const limiter = pLimit(defaultConcurrency());
 const freeSlots: number[] = [];
 let nextSlot = 0;
 let runCounter = 0;
+// Runs in flight: how to kill each, and each one's end (its files and cgroup removed).
+const inFlight = new Map<Promise<unknown>, () => void>();
+let stopped = false;
 
 /** Sets how many programs run at once in this process (all callers share one bound). */
 export function setConcurrency(n: number): void {
@@ -87,18 +98,34 @@ export function setConcurrency(n: number): void {
 /** Runs one program under the sandbox; queued behind the shared bound. Never throws for the program's faults. */
 export function runProgram(req: RunRequest, opts: SandboxOptions = {}): Promise<RunResult> {
   return limiter(async () => {
+    await sweepOnce(isolation());
+    if (stopped) return error('[sandbox] not run: the sandbox was stopped');
     const slot = freeSlots.pop() ?? nextSlot++;
+    const kill = { now: () => {} };
+    const run = runInSlot(req, { ...DEFAULT_LIMITS, ...opts, ...(req.timeoutS ? { timeoutS: req.timeoutS } : {}) }, slot, kill);
+    inFlight.set(run, () => kill.now());
     try {
-      return await runInSlot(req, { ...DEFAULT_LIMITS, ...opts, ...(req.timeoutS ? { timeoutS: req.timeoutS } : {}) }, slot);
+      return await run;
     } finally {
+      inFlight.delete(run);
       freeSlots.push(slot);
     }
   });
 }
 
+/**
+ * Kills every run of this process and waits until their directories and cgroups are gone; queued and later
+ * runs end at once with status error. For a parent that is about to exit (SIGINT, SIGTERM).
+ */
+export async function stopAll(): Promise<void> {
+  stopped = true;
+  for (const kill of inFlight.values()) kill();
+  await Promise.allSettled([...inFlight.keys()]);
+}
+
 const error = (stderr: string): RunResult => ({ status: 'error', exitCode: null, stdout: '', stderr, wallMs: 0 });
 
-async function runInSlot(req: RunRequest, l: typeof DEFAULT_LIMITS, slot: number): Promise<RunResult> {
+async function runInSlot(req: RunRequest, l: typeof DEFAULT_LIMITS, slot: number, kill: { now: () => void }): Promise<RunResult> {
   const iso = isolation();
   const lang = LANGUAGES[req.language];
   if (!lang) return error(`[sandbox] unknown language ${JSON.stringify(req.language)}`);
@@ -106,8 +133,8 @@ async function runInSlot(req: RunRequest, l: typeof DEFAULT_LIMITS, slot: number
   if (!exe) return error(`[sandbox] no ${req.language} interpreter the sandbox user can run (set REPRISE_PYTHON)`);
   // A uid per process and slot: RLIMIT_NPROC counts per uid, so no two concurrent runs share one.
   const uid = 1_000_000 + (process.pid % 1_000_000) * 64 + (slot % 64);
-  const dir = mkdtempSync(join(tmpdir(), 'reprise-sbx-'));
-  const cgroups = makeCgroup(iso, `reprise-sbx-${process.pid}-${slot}-${runCounter++}`, l);
+  const dir = makeRunDir();
+  const cgroups = makeCgroup(iso, cgroupName(slot, runCounter++), l);
   try {
     writeFileSync(join(dir, lang.program), req.code);
     writeFileSync(join(dir, lang.harnessFile), lang.harness);
@@ -115,8 +142,9 @@ async function runInSlot(req: RunRequest, l: typeof DEFAULT_LIMITS, slot: number
       chownSync(dir, uid, uid);
       for (const f of [lang.program, lang.harnessFile]) chownSync(join(dir, f), uid, uid);
     } else chmodSync(dir, 0o700);
+    if (stopped) return error('[sandbox] not run: the sandbox was stopped');
     const argv = wrapCommand(iso, dir, uid, cgroups, { ...l, addressSpaceMb: lang.addressSpaceMb(l.memoryMb) }, lang.argv(exe, l.memoryMb));
-    const r = await execute(argv, dir, req.stdin ?? '', l, () => cgroupPids(cgroups));
+    const r = await execute(argv, dir, req.stdin ?? '', l, iso.mode === 'plain' ? () => [] : () => cgroupPids(cgroups), kill);
     const oom = oomKills(cgroups) > 0;
     return { ...r, status: oom && r.status !== 'passed' ? 'memory' : r.status };
   } finally {
@@ -175,7 +203,7 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-function execute(argv: string[], cwd: string, stdin: string, l: typeof DEFAULT_LIMITS, inside: () => number[]): Promise<RunResult> {
+function execute(argv: string[], cwd: string, stdin: string, l: typeof DEFAULT_LIMITS, inside: () => number[], stop: { now: () => void }): Promise<RunResult> {
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp/w', LANG: 'C.UTF-8', PYTHONIOENCODING: 'utf-8' };
   const t0 = performance.now();
   return new Promise((resolveRun) => {
@@ -184,11 +212,12 @@ function execute(argv: string[], cwd: string, stdin: string, l: typeof DEFAULT_L
     const out = new Capture(l.keepBytes);
     const err = new Capture(l.keepBytes);
     let back = '';
-    let killedFor: 'timeout' | 'output' | null = null;
+    let killedFor: 'timeout' | 'output' | 'stopped' | null = null;
     const kill = (why: typeof killedFor) => {
       killedFor ??= why;
-      killRun(child.pid!, argv[0] === 'unshare' ? inside : () => [], 500);
+      killRun(child.pid!, inside, 500);
     };
+    stop.now = () => kill('stopped');
     const timer = setTimeout(() => kill('timeout'), l.timeoutS * 1000);
     const watch = (s: Readable, c: Capture) =>
       s.on('data', (b: Buffer) => {
@@ -217,18 +246,22 @@ function execute(argv: string[], cwd: string, stdin: string, l: typeof DEFAULT_L
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       let exitCode = code ?? 128 + (signal ? signalNumber(signal) : 0);
-      let stderr = err.text() + (killedFor === 'output' ? `\n[sandbox] killed: more than ${l.maxOutputBytes} bytes of output` : '');
+      let stderr = err.text() + (killedFor === 'output' ? `\n[sandbox] killed: more than ${l.maxOutputBytes} bytes of output` : killedFor === 'stopped' ? '\n[sandbox] killed: the sandbox was stopped' : '');
       // unshare passes its child's fatal signal on by raising it on itself, which fails for SIGKILL: it says so
       // and exits 1. That is the program's SIGKILL (ours, or the OOM killer's).
       if (UNSHARE_SIGKILL.test(stderr)) [stderr, exitCode] = [stderr.replace(UNSHARE_SIGKILL, ''), 128 + 9];
+      const wallMs = Math.round(performance.now() - t0);
+      // SIGKILL after the time limit: the run's own timer, had the parent's not fired first
+      const ranOut = exitCode === 128 + 9 && wallMs >= l.timeoutS * 1000;
       let status: RunStatus;
-      if (killedFor === 'timeout' || signal === 'SIGXCPU' || exitCode === 128 + 24) status = 'timeout';
+      if (killedFor === 'stopped') status = 'error';
+      else if (killedFor === 'timeout' || signal === 'SIGXCPU' || exitCode === 128 + 24 || ranOut) status = 'timeout';
       else if (killedFor === 'output') status = 'failed';
       else if (exitCode === 121 && /\[sandbox-setup\]/.test(stderr)) status = 'error';
       else if (exitCode === 0 && back.includes(nonce)) status = 'passed';
       else if (MEMORY_RE.test(stderr.slice(-4096))) status = 'memory';
       else status = 'failed';
-      resolveRun({ status, exitCode, stdout: out.text(), stderr, wallMs: Math.round(performance.now() - t0) });
+      resolveRun({ status, exitCode, stdout: out.text(), stderr, wallMs });
     });
   });
 }
