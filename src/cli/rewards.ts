@@ -1,0 +1,23 @@
+// `reprise rewards serve`: the reward registry over HTTP for TRL/open-r1 reward functions (reprise_rewards.py);
+// bound to 127.0.0.1 unless told otherwise.
+
+import { startRewardsServer } from '../serve/rewards-api.js';
+import { InputError } from '../util/errors.js';
+
+export interface RewardsServeOptions {
+  host: string;
+  port: string;
+  maxBodyMb: string;
+}
+
+export async function rewardsServeCommand(opts: RewardsServeOptions): Promise<void> {
+  const port = Number(opts.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be an integer in 0..65535, got "${opts.port}"`, { field: 'port' });
+  const mb = Number(opts.maxBodyMb);
+  if (!(mb > 0)) throw new InputError(`--max-body-mb must be a positive number, got "${opts.maxBodyMb}"`, { field: 'max-body-mb' });
+  const s = await startRewardsServer({ host: opts.host, port, maxBodyBytes: Math.floor(mb * 1024 * 1024) });
+  process.stdout.write(`Reprise rewards: ${s.url} (POST /score, GET /rewards)\n`);
+  const stop = () => s.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
