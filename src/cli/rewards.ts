@@ -15,6 +15,9 @@ export async function rewardsServeCommand(opts: RewardsServeOptions): Promise<vo
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be an integer in 0..65535, got "${opts.port}"`, { field: 'port' });
   const mb = Number(opts.maxBodyMb);
   if (!(mb > 0)) throw new InputError(`--max-body-mb must be a positive number, got "${opts.maxBodyMb}"`, { field: 'max-body-mb' });
+  if (!['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
+    process.stderr.write(`warning: binding ${opts.host}: the server has no authentication, and its code rewards run the programs they are sent in the sandbox\n`);
+  }
   const s = await startRewardsServer({ host: opts.host, port, maxBodyBytes: Math.floor(mb * 1024 * 1024) });
   process.stdout.write(`Reprise rewards: ${s.url} (POST /score, GET /rewards)\n`);
   const stop = () => s.close().then(() => process.exit(0));

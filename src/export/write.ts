@@ -36,7 +36,12 @@ export function renderConfig(f: TrlFile, plan: TrlPlan, recipeLabel: string, des
     `# ${f.file}: ${recipeLabel} for TRL 1.13 (\`${f.parser} --config ${f.file}\`), written by \`reprise export trl\`.`,
     ...(description ? [`# ${description}`] : []),
     '# Run from this directory: the dataset paths are relative to it and TRL imports reprise_rewards from it.',
-    ...(f.parser === 'trl grpo' ? ['# The reward functions call `reprise rewards serve` (start it first; REPRISE_REWARDS_URL if not local).'] : []),
+    ...(f.parser === 'trl grpo'
+      ? [
+          '# The reward functions call `reprise rewards serve` (start it first; REPRISE_REWARDS_URL if not local).',
+          "# open-r1's grpo.py looks reward_funcs up in its own registry: there, pass reprise_rewards' functions to GRPOTrainer.",
+        ]
+      : []),
     '# Batch sizes are for one process: with N processes divide gradient_accumulation_steps by N.',
     `# Recipe settings TRL has no field for, and where TRL computes differently: reprise_unmapped.md (${plan.unmapped.length} settings).`,
     '',
