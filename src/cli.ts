@@ -127,7 +127,7 @@ rewards
   .description('score completions over HTTP with the reward registry (POST /score, GET /rewards), for TRL/open-r1')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'port (0 picks a free one)', '8788')
-  .option('--max-body-mb <n>', 'largest request body accepted', '64')
+  .option('--max-body-mib <n>', 'larger request bodies are answered 413', '64')
   .action(async (opts) => (await import('./cli/rewards.js')).rewardsServeCommand(opts));
 
 program

@@ -7,18 +7,18 @@ import { InputError } from '../util/errors.js';
 export interface RewardsServeOptions {
   host: string;
   port: string;
-  maxBodyMb: string;
+  maxBodyMib: string;
 }
 
 export async function rewardsServeCommand(opts: RewardsServeOptions): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be an integer in 0..65535, got "${opts.port}"`, { field: 'port' });
-  const mb = Number(opts.maxBodyMb);
-  if (!(mb > 0)) throw new InputError(`--max-body-mb must be a positive number, got "${opts.maxBodyMb}"`, { field: 'max-body-mb' });
+  const mb = Number(opts.maxBodyMib);
+  if (!(mb > 0)) throw new InputError(`--max-body-mib must be a positive number, got "${opts.maxBodyMib}"`, { field: 'max-body-mib' });
   if (!['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
     process.stderr.write(`warning: binding ${opts.host}: the server has no authentication, and its code rewards run the programs they are sent in the sandbox\n`);
   }
-  const s = await startRewardsServer({ host: opts.host, port, maxBodyBytes: Math.floor(mb * 1024 * 1024) });
+  const s = await startRewardsServer({ host: opts.host, port, maxBodyBytes: Math.floor(mb * 2 ** 20) });
   process.stdout.write(`Reprise rewards: ${s.url} (POST /score, GET /rewards)\n`);
   const stop = () => s.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
