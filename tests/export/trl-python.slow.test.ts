@@ -37,7 +37,13 @@ try:
     error = None
 except RuntimeError as e:
     error = str(e)
-json.dump({"scores": scores, "error": error}, sys.stdout)
+R.URL = "http://127.0.0.1:9"
+try:
+    R.accuracy(completions=["x"], answer=["1"])
+    down = None
+except RuntimeError as e:
+    down = str(e)
+json.dump({"scores": scores, "error": error, "down": down}, sys.stdout)
 `;
 
 let server: ChildProcess;
@@ -88,7 +94,7 @@ describe('python3 with the exported reprise_rewards.py against `reprise rewards 
     writeFileSync(join(dir, 'driver.py'), DRIVER);
     const py = spawnSync('python3', ['-I', join(dir, 'driver.py'), out, casePath], { encoding: 'utf8', env: { PATH: process.env.PATH, REPRISE_REWARDS_URL: url } });
     expect(py.status, py.stderr).toBe(0);
-    const got = JSON.parse(py.stdout) as { scores: Record<string, (number | null)[]>; error: string };
+    const got = JSON.parse(py.stdout) as { scores: Record<string, (number | null)[]>; error: string; down: string };
 
     const want = await registryScores(REWARDS, ITEMS, LENGTHS);
     expect(attrs.map((a) => got.scores[a])).toEqual(want);
@@ -98,5 +104,6 @@ describe('python3 with the exported reprise_rewards.py against `reprise rewards 
     expect(want[attrs.indexOf('code')].slice(-3)).toEqual([1, 0.5, 0]);
     expect(await registryScores(REWARDS, ITEMS)).not.toEqual(want);
     expect(got.error).toMatch(/HTTP 400: .*rewards\[0\]\.name.*did you mean/);
+    expect(got.down).toMatch(/reward server http:\/\/127\.0\.0\.1:9 unreachable .*reprise rewards serve/);
   }, 120_000);
 });
