@@ -129,6 +129,25 @@ program
     await (await import('./cli/exec.js')).execCommand(opts);
   });
 
+const rewards = program.command('rewards').description("Reprise's reward registry for other trainers");
+rewards
+  .command('serve')
+  .description('score completions over HTTP with the reward registry (POST /score, GET /rewards), for TRL/open-r1')
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--port <port>', 'port (0 picks a free one)', '8788')
+  .option('--max-body-mib <n>', 'larger request bodies are answered 413', '64')
+  .action(async (opts) => (await import('./cli/rewards.js')).rewardsServeCommand(opts));
+
+program
+  .command('export')
+  .description('write a recipe as TRL/open-r1 configs (sft.yaml, grpo.yaml), JSONL datasets and a reward module')
+  .argument('<format>', 'trl')
+  .argument('<recipe>', 'recipe file, e.g. recipes/tiny-r1/v1.yaml')
+  .requiredOption('--out <dir>', 'output directory')
+  .option('--model <id>', "Hugging Face model id or directory TRL starts from (required when the recipe's model is built from scratch)")
+  .option('--rewards-url <url>', 'the reward server the reward module calls', 'http://127.0.0.1:8788')
+  .action(async (format: string, recipe: string, opts) => (await import('./cli/export.js')).exportCommand(format, recipe, opts));
+
 program
   .command('validate')
   .description('check a recipe against its schema without running it')

@@ -15,7 +15,10 @@ const ALLOWED: Record<string, string[]> = {
   config: ['util', 'config'],
   util: ['util'],
   model: ['util', 'model'],
-  serve: ['eval', 'inference', 'data', 'config', 'util', 'serve'],
+  // serve → rewards: `reprise rewards serve` scores with the registry itself, for TRL/open-r1 (serve/rewards-api.ts)
+  serve: ['eval', 'inference', 'data', 'config', 'util', 'serve', 'rewards'],
+  // export writes a recipe as TRL/open-r1 configs: the recipe (config), its datasets (pipeline), reward names
+  export: ['pipeline', 'config', 'rewards', 'util', 'export'],
   datagen: ['src', 'datagen'],
 };
 // Files of eval that the leaderboard loads must not pull tfjs in.

@@ -98,6 +98,12 @@ export const REWARD_NAMES = Object.keys(DEFS);
 
 export const isGroupReward = (name: string): boolean => Boolean(lookup(name).group);
 
+/** A reward's help, its parameters' schema, and whether it is group-level or runs programs (async). */
+export function describeReward(name: string): { help: string; params: z.ZodType; group: boolean; async: boolean } {
+  const d = lookup(name);
+  return { help: d.help, params: d.params, group: Boolean(d.group), async: ASYNC_REWARDS.has(name) };
+}
+
 function lookup(name: string): Def {
   const d = DEFS[name];
   if (!d) throw new RegistryError('reward', name, REWARD_NAMES);
