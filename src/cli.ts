@@ -49,6 +49,21 @@ program
   });
 
 program
+  .command('generate')
+  .description('complete chat prompts with a local model (JSONL in: id, messages; out: + prompt_token_ids, token_ids, text, finish_reason)')
+  .requiredOption('--model <dir>', 'a checkpoint directory (ours, or a Hugging Face one)')
+  .requiredOption('--input <file>', 'JSONL, one {"id", "messages"} per line')
+  .requiredOption('--output <file>', 'where the completions go (resumable; written atomically when all are done)')
+  .option('--max-tokens <n>', 'completion tokens at most (default 256)')
+  .option('--temperature <t>', '0 is greedy (default: generation_config.json, else 1)')
+  .option('--top-p <p>', 'nucleus mass (default: generation_config.json, else 1)')
+  .option('--top-k <k>', 'keep the k most likely tokens, 0: off (default: generation_config.json, else 0)')
+  .option('--seed <s>', 'seed; each row samples from its own stream of (seed, id) (default 0)')
+  .option('--batch-size <n>', 'prompts sampled together (default 8; results do not depend on it)')
+  .option('--backend <b>', 'wasm, cpu or webgpu', 'wasm')
+  .action(async (opts) => (await import('./cli/generate.js')).generateCommand(opts));
+
+program
   .command('eval-compare')
   .description('paired comparison of two eval output directories on the same problems')
   .argument('<a>', 'eval output directory')

@@ -9,6 +9,8 @@ import { InputError } from '../util/errors.js';
 export interface SamplingParams {
   temperature: number;
   top_p: number;
+  /** Keep only the k most likely tokens before top-p (transformers' order); 0 or absent: off. */
+  top_k?: number;
   max_tokens: number;
 }
 
@@ -29,8 +31,8 @@ function logSoftmaxAt(logits: Float32Array, i: number): number {
   return logits[i] - max - Math.log(z);
 }
 
-/** Picks a token from logits [V]: greedy at temperature 0, else softmax(logits / T) restricted to the top-p mass. */
-export function pickToken(logits: Float32Array | number[], s: Pick<SamplingParams, 'temperature' | 'top_p'>, rng: Rng): number {
+/** Picks a token from logits [V]: greedy at temperature 0, else softmax(logits / T) restricted to the top k, then the top-p mass. */
+export function pickToken(logits: Float32Array | number[], s: Pick<SamplingParams, 'temperature' | 'top_p' | 'top_k'>, rng: Rng): number {
   const V = logits.length;
   if (s.temperature <= 0) {
     let best = 0;
@@ -44,14 +46,20 @@ export function pickToken(logits: Float32Array | number[], s: Pick<SamplingParam
   for (let i = 0; i < V; i++) z += probs[i] = Math.exp((logits[i] - max) / s.temperature);
   for (let i = 0; i < V; i++) probs[i] /= z;
   let order: number[] = Array.from({ length: V }, (_, i) => i);
+  const topK = s.top_k && s.top_k < V ? s.top_k : 0;
+  z = 1;
+  if (topK || s.top_p < 1) order.sort((a, b) => probs[b] - probs[a] || a - b);
+  if (topK) {
+    order = order.slice(0, topK);
+    z = order.reduce((m, i) => m + probs[i], 0);
+  }
   if (s.top_p < 1) {
-    order.sort((a, b) => probs[b] - probs[a] || a - b);
     let mass = 0;
     let cut = 0;
-    while (cut < V && mass < s.top_p) mass += probs[order[cut++]];
+    while (cut < order.length && mass < s.top_p * z) mass += probs[order[cut++]];
     order = order.slice(0, cut);
     z = mass;
-  } else z = 1;
+  }
   let r = rng.next() * z;
   for (const i of order) {
     r -= probs[i];
@@ -64,7 +72,8 @@ export function pickToken(logits: Float32Array | number[], s: Pick<SamplingParam
  * Samples one completion per prompt, all prompts in one batch. With one Rng per row, each row's choices
  * depend only on its own stream, so a row gives the same completion in any batch.
  */
-export function sampleBatch(p: Params, cfg: GptConfig, prompts: readonly number[][], s: SamplingParams, eos: number, pad: number, rng: Rng | readonly Rng[]): SampleResult[] {
+export function sampleBatch(p: Params, cfg: GptConfig, prompts: readonly number[][], s: SamplingParams, eos: number | readonly number[], pad: number, rng: Rng | readonly Rng[]): SampleResult[] {
+  const eosIds = new Set(typeof eos === 'number' ? [eos] : eos);
   const rowRng = (b: number) => (Array.isArray(rng) ? (rng as readonly Rng[])[b] : (rng as Rng));
   const B = prompts.length;
   const Tp = Math.max(...prompts.map((x) => x.length));
@@ -109,7 +118,7 @@ export function sampleBatch(p: Params, cfg: GptConfig, prompts: readonly number[
         out[b].tokens.push(id);
         out[b].logprobs.push(logSoftmaxAt(row, id));
         next[b] = id;
-        if (id === eos) out[b].finished = true;
+        if (eosIds.has(id)) out[b].finished = true;
         else alive++;
       }
       if (alive === 0 || step === maxNew - 1) break;

@@ -16,6 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { InputError } from '../util/errors.js';
+import { hashJson } from '../util/hash.js';
 import type { CharTokenizer, Tokenizer } from './tokenizer.js';
 import type { HfTokenizer } from './hf-tokenizer.js';
 
@@ -39,6 +40,8 @@ export interface ChatTemplate {
   readonly kind: string;
   /** Where the template came from (a file, or the built-in name). */
   readonly source: string;
+  /** Hash of everything that decides the rendering (template text and special tokens; the char vocabulary). */
+  readonly sha256: string;
   render(messages: readonly TemplateMessage[], opts: RenderOptions): string;
   /** The prefill the generation prompt adds after the assistant header, e.g. "<think>\n"; "" when none. */
   generationPrefix(messages: readonly TemplateMessage[], opts?: Omit<RenderOptions, 'add_generation_prompt'>): string;
@@ -101,12 +104,14 @@ export class JinjaChatTemplate implements ChatTemplate {
   readonly kind = 'jinja';
   private readonly template: Template;
   private readonly headers = new Map<string, string | undefined>();
+  readonly sha256: string;
 
   constructor(
     readonly text: string,
     readonly source: string,
     private readonly specialTokens: Record<string, unknown> = {},
   ) {
+    this.sha256 = hashJson({ template: text, special_tokens: specialTokens });
     try {
       this.template = new Template(text);
     } catch (e) {
@@ -178,8 +183,11 @@ export class JinjaChatTemplate implements ChatTemplate {
 export class CharChatTemplate implements ChatTemplate {
   readonly kind = 'reprise-char-v1';
   readonly source = 'reprise-char-v1';
+  readonly sha256: string;
 
-  constructor(private readonly tok: CharTokenizer) {}
+  constructor(private readonly tok: CharTokenizer) {
+    this.sha256 = hashJson({ template: 'reprise-char-v1', tokenizer: tok.spec });
+  }
 
   render(messages: readonly TemplateMessage[], opts: RenderOptions): string {
     const voc = this.tok.vocab;
