@@ -15,10 +15,13 @@ import { readTensors } from './safetensors.js';
 import { causalBias } from './gpt.js';
 import { rangePositions, type CausalLM, type LmInfo, type StepInput } from './causal-lm.js';
 import type { Params } from './gpt.js';
+import type { LoraSettings } from './lora.js';
 
 export class HfModel implements CausalLM {
   readonly config: LmInfo & { decoder: DecoderConfig };
   readonly trainable: Params = {};
+  /** The LoRA adapters attached (lora.ts), with the module paths they sit on. */
+  lora?: LoraSettings & { targets: string[] };
   private trainSeed = 0;
 
   constructor(
