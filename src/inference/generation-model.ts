@@ -2,15 +2,17 @@
 // context length, the sampling defaults of its generation_config.json, and batched sampling with a seeded Rng per
 // row. Loads tfjs: import it lazily.
 
-import { existsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { initBackend, type BackendName } from '../model/backend.js';
-import { disposeModel, loadModel } from '../model/lm.js';
-import { CharChatTemplate, type ChatTemplate } from '../model/chat-template.js';
-import { readConfigJson } from '../model/hf-tokenizer.js';
+import { disposeModel, gptLM, loadModel } from '../model/lm.js';
+import { CharChatTemplate, loadChatTemplate, type ChatTemplate } from '../model/chat-template.js';
+import { loadHfTokenizer } from '../model/hf-tokenizer.js';
+import { isHfDir, loadHfModel } from '../model/hf-model.js';
+import type { GenerationDefaults } from '../model/hf-config.js';
 import type { Tokenizer } from '../model/tokenizer.js';
 import { InputError } from '../util/errors.js';
+import { hashJson, sha256 } from '../util/hash.js';
 import type { Rng } from '../util/rng.js';
 import { checkpointFile } from './local-chat.js';
 import { sampleBatch, type SampleResult, type SamplingParams } from './sample.js';
@@ -18,7 +20,7 @@ import { sampleBatch, type SampleResult, type SamplingParams } from './sample.js
 export interface GenerationModel {
   /** What the model is: "reprise-gpt" or the Hugging Face model_type. */
   kind: string;
-  /** sha256 of the weights file (the first shard for sharded checkpoints). */
+  /** sha256 of the weights (every shard of a Hugging Face directory). */
   sha256: string;
   tokenizer: Tokenizer;
   template: ChatTemplate;
@@ -30,26 +32,31 @@ export interface GenerationModel {
   dispose(): void;
 }
 
-const GenerationConfig = z
-  .object({ do_sample: z.boolean().optional(), temperature: z.number().nullable().optional(), top_p: z.number().nullable().optional(), top_k: z.number().int().nullable().optional() })
-  .loose();
-
-/** transformers' defaults when generate() is called with no sampling arguments. */
-export function generationDefaults(dir: string): GenerationModel['defaults'] {
-  const file = join(dir, 'generation_config.json');
-  if (!existsSync(file)) return {};
-  const g = readConfigJson(file, GenerationConfig);
+/** transformers' sampling when generate() gets no sampling arguments: greedy unless do_sample, then top_k 50 by default. */
+export function generationDefaults(g: GenerationDefaults): GenerationModel['defaults'] {
   if (!g.do_sample) return { temperature: 0 };
   return { temperature: g.temperature ?? 1, top_p: g.top_p ?? 1, top_k: g.top_k ?? 50 };
 }
 
-export function isHfDir(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'config.json'));
-}
-
+/** Our checkpoints (model.safetensors holding a reprise-gpt, or the file) and Hugging Face directories (config.json). */
 export async function loadGenerationModel(path: string, backend: BackendName = 'wasm'): Promise<GenerationModel> {
-  if (isHfDir(path))
-    throw new InputError('Hugging Face checkpoints are not loaded for generation yet', { file: join(path, 'config.json'), hint: 'the model layer for llama/qwen2/qwen3 (loadHfModel) has not landed on this branch' });
+  if (isHfDir(path)) {
+    const tok = loadHfTokenizer(path);
+    const template = loadChatTemplate(path, tok);
+    if (!template) throw new InputError('the checkpoint has no chat template (neither chat_template.jinja nor chat_template in tokenizer_config.json)', { file: path, hint: 'a base model has none; generate needs a chat model, or add a template to the directory' });
+    const lm = await loadHfModel(path, { backend });
+    const eos = lm.config.eos_token_ids.length ? lm.config.eos_token_ids : [...tok.eosIds];
+    return {
+      kind: lm.config.arch,
+      sha256: weightsSha256(path),
+      tokenizer: tok,
+      template,
+      contextLength: Infinity,
+      defaults: generationDefaults(lm.generation),
+      sample: (prompts, s, rows) => sampleBatch(lm, prompts, s, eos, tok.pad, rows),
+      dispose: () => lm.dispose(),
+    };
+  }
   await initBackend(backend);
   const { model, sha256 } = loadModel(checkpointFile(path));
   const tok = model.tokenizer;
@@ -59,8 +66,14 @@ export async function loadGenerationModel(path: string, backend: BackendName = '
     tokenizer: tok,
     template: new CharChatTemplate(tok),
     contextLength: model.cfg.context_length,
-    defaults: generationDefaults(path),
-    sample: (prompts, s, rows) => sampleBatch(model.params, model.cfg, prompts, s, tok.eosIds, tok.pad, rows),
+    defaults: {},
+    sample: (prompts, s, rows) => sampleBatch(gptLM(model), prompts, s, tok.eosIds, tok.pad, rows),
     dispose: () => disposeModel(model),
   };
+}
+
+/** sha256 over the safetensors files of a directory (name and content hash of each, sorted). */
+function weightsSha256(dir: string): string {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  return hashJson(files.map((f) => [f, sha256(readFileSync(join(dir, f)))]));
 }

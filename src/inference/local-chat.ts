@@ -3,7 +3,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { disposeModel, initBackend, loadModel, type BackendName, type LocalModel } from './local.js';
+import { disposeModel, gptLM, initBackend, loadModel, type BackendName, type LocalModel } from './local.js';
 import type { TokenizerSpec } from '../model/tokenizer.js';
 import { sampleBatch } from './sample.js';
 import { Rng } from '../util/rng.js';
@@ -83,8 +83,7 @@ export class LocalChatBackend implements ChatBackend {
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
     const tok = m.tokenizer;
     const res = sampleBatch(
-      m.params,
-      m.cfg,
+      gptLM(m),
       Array.from({ length: n }, () => prompt),
       { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? room, room) },
       tok.eos,

@@ -55,9 +55,9 @@ const idList = (v: z.infer<typeof TokenId>): number[] => (v == null ? [] : Array
 export class HfTokenizer implements Tokenizer {
   readonly size: number;
   readonly bos: number | undefined;
-  readonly eos: number;
   readonly eosIds: readonly number[];
-  readonly pad: number;
+  private readonly eosId: number | undefined;
+  private readonly padId: number | undefined;
   /** The special tokens as strings, as transformers passes them to chat templates (bos_token, eos_token, …). */
   readonly specialTokens: Record<string, string | string[]>;
 
@@ -65,7 +65,7 @@ export class HfTokenizer implements Tokenizer {
     private readonly lib: HfLib,
     readonly config: TokenizerConfig,
     ids: { eos: number[]; bos: number[]; pad: number[] },
-    where: string,
+    private readonly where: string,
   ) {
     this.size = lib.get_vocab(true).size;
     this.specialTokens = {};
@@ -79,11 +79,19 @@ export class HfTokenizer implements Tokenizer {
       return t === undefined ? undefined : this.tokenToId(t);
     };
     this.bos = idOf('bos_token') ?? ids.bos[0];
-    const eosIds = ids.eos.length ? ids.eos : [idOf('eos_token')].filter((x): x is number => x !== undefined);
-    if (!eosIds.length) throw new InputError('no eos token: none in generation_config.json, config.json or tokenizer_config.json', { file: where, field: 'eos_token_id', hint: 'set eos_token_id in generation_config.json' });
-    this.eosIds = eosIds;
-    this.eos = idOf('eos_token') ?? eosIds[0];
-    this.pad = idOf('pad_token') ?? ids.pad[0] ?? this.eos;
+    this.eosIds = ids.eos.length ? ids.eos : [idOf('eos_token')].filter((x): x is number => x !== undefined);
+    this.eosId = idOf('eos_token') ?? this.eosIds[0];
+    this.padId = idOf('pad_token') ?? ids.pad[0] ?? this.eosId;
+  }
+
+  /** A tokenizer without eos still tokenizes; asking for its eos (to generate or train) is the error. */
+  get eos(): number {
+    if (this.eosId === undefined) throw new InputError('no eos token: none in generation_config.json, config.json or tokenizer_config.json', { file: this.where, field: 'eos_token_id', hint: 'set eos_token_id in generation_config.json' });
+    return this.eosId;
+  }
+
+  get pad(): number {
+    return this.padId ?? this.eos;
   }
 
   encode(text: string, opts: { add_special_tokens: boolean }): number[] {

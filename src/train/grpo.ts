@@ -4,7 +4,7 @@
 // from the paper. The sampling randomness of step s comes from (seed, s), so a resumed run repeats it.
 
 import * as tf from '@tensorflow/tfjs';
-import type { LocalModel } from '../model/lm.js';
+import { gptLM, type LocalModel } from '../model/lm.js';
 import type { GrpoConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
 import { makeRewardAsync } from '../rewards/index.js';
@@ -58,7 +58,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const prompts = Array.from({ length: cfg.prompts_per_step }, (_, i) => run.prompts[order[(step * cfg.prompts_per_step + i) % order.length]]);
       const promptIds = prompts.flatMap((p) => Array<number[]>(G).fill(tok.encodePrompt(p.messages)));
       const ts = Date.now();
-      const samples = sampleBatch(model.params, model.cfg, promptIds, cfg, tok.eos, tok.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
+      const samples = sampleBatch(gptLM(model), promptIds, cfg, tok.eos, tok.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
       const stepSampleS = (Date.now() - ts) / 1000;
       sampleSecs += stepSampleS;
       // 2. rewards, per function and weighted total

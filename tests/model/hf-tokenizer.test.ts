@@ -69,11 +69,16 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
     withCopy(QWEN, (dir) => writeFileSync(join(dir, 'tokenizer_config.json'), '{"eos_token": '), (dir) => expect(() => loadHfTokenizer(dir)).toThrow(/tokenizer_config\.json: not valid JSON/));
   });
 
-  it('refuses a tokenizer with no eos anywhere, naming where it looked', () => {
+  it('tokenizes without an eos anywhere, but asking for its eos names where it looked', () => {
     withCopy(
       R1,
       (dir) => writeFileSync(join(dir, 'tokenizer_config.json'), '{}'),
-      (dir) => expect(() => loadHfTokenizer(dir)).toThrow(/no eos token: none in generation_config\.json, config\.json or tokenizer_config\.json/),
+      (dir) => {
+        const t = loadHfTokenizer(dir);
+        expect(t.decode(t.encode('the', { add_special_tokens: false }))).toBe('the');
+        expect(t.eosIds).toEqual([]);
+        expect(() => t.eos).toThrow(/field "eos_token_id": no eos token: none in generation_config\.json, config\.json or tokenizer_config\.json/);
+      },
     );
   });
 });
