@@ -27,7 +27,7 @@ beforeAll(async () => {
   writeFileSync(input, ['What is 2+2?', 'Name a prime.', 'Hi'].map((q, i) => JSON.stringify({ id: `q${i}`, messages: [{ role: 'user', content: q }] })).join('\n') + '\n');
 }, 60_000);
 
-describe('reprise generate, run as a subprocess on a tiny checkpoint', () => {
+describe('reprise generate, run as a subprocess (a tiny GPT checkpoint; Hugging Face fixtures)', () => {
   it('is deterministic at --temperature 0 and reproducible with --seed; another seed gives other completions', async () => {
     const run = async (name: string, ...flags: string[]) => {
       const out = join(dir, name);
@@ -43,6 +43,22 @@ describe('reprise generate, run as a subprocess on a tiny checkpoint', () => {
     expect((await run('seed2.jsonl', '--seed', '2', '--temperature', '1.5')).map((r) => r.token_ids)).not.toEqual(s1.map((r) => r.token_ids));
     expect(g1.every((r) => r.token_ids.length === 12 && r.finish_reason === 'length')).toBe(true);
   }, 120_000);
+
+  it.each(['qwen2', 'llama'])('on the Hugging Face fixture %s, greedy gives transformers\' prompt ids and greedy continuation', async (name) => {
+    const fixture = join(root, 'tests/fixtures/hf', name);
+    const exp = JSON.parse(readFileSync(join(fixture, 'expected.json'), 'utf8')) as { chat: { messages: unknown[]; add_generation_prompt: boolean; ids: number[] }[]; greedy: { prompt_ids: number[]; output_ids: number[]; max_new_tokens: number }[] };
+    const g = exp.greedy[0];
+    const chat = exp.chat.find((c) => c.add_generation_prompt && JSON.stringify(c.ids) === JSON.stringify(g.prompt_ids))!;
+    const inp = join(dir, `${name}.jsonl`);
+    writeFileSync(inp, JSON.stringify({ id: 'x', messages: chat.messages }) + '\n');
+    const out = join(dir, `${name}-out.jsonl`);
+    const r = await reprise('--model', fixture, '--input', inp, '--output', out, '--temperature', '0', '--max-tokens', String(g.max_new_tokens), '--backend', 'cpu');
+    expect(r.code, r.stderr).toBe(0);
+    const [rec] = rows(out) as unknown as { prompt_token_ids: number[]; token_ids: number[]; generation_prefix: string; text: string }[];
+    expect(rec.prompt_token_ids).toEqual(g.prompt_ids);
+    expect(rec.token_ids).toEqual(g.output_ids);
+    expect(rec.generation_prefix).toBe(name === 'qwen2' ? '<think>\n' : '');
+  }, 60_000);
 
   it('exits 2 with an E_INPUT naming the file, line and field of a bad input line, before loading the model', async () => {
     const bad = join(dir, 'bad.jsonl');
