@@ -96,9 +96,11 @@ data
   });
 data
   .command('validate')
-  .description("check an OpenAI chat JSONL as OpenAI's fine-tuning checks do, with token counts and a length histogram")
+  .description("check an OpenAI fine-tuning JSONL (chat or preference) as OpenAI's checks do, with token counts and a length histogram")
   .argument('<file>', 'chat JSONL')
   .option('--max-tokens <n>', 'per-example limit', '16385')
+  .option('--encoding <e>', "OpenAI tokenizer for the counts: o200k_base (default; today's fine-tunable models) or cl100k_base")
+  .option('--tokenizer <dir>', "count with a model's own tokenizer and chat template (a Hugging Face checkpoint directory)")
   .option('--json', 'print the full report as JSON')
   .action(async (file: string, opts) => {
     await (await import('./cli/data-validate.js')).dataValidateCommand(file, opts);
