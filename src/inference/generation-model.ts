@@ -2,7 +2,7 @@
 // context length, the sampling defaults of its generation_config.json, and batched sampling with a seeded Rng per
 // row. Loads tfjs: import it lazily.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendName } from '../model/backend.js';
 import { disposeModel, gptLM, loadModel } from '../model/lm.js';
@@ -14,7 +14,6 @@ import type { Tokenizer } from '../model/tokenizer.js';
 import { InputError } from '../util/errors.js';
 import { hashJson, sha256 } from '../util/hash.js';
 import type { Rng } from '../util/rng.js';
-import { checkpointFile } from './local-chat.js';
 import { sampleBatch, type SampleResult, type SamplingParams } from './sample.js';
 
 export interface GenerationModel {
@@ -36,6 +35,13 @@ export interface GenerationModel {
 export function generationDefaults(g: GenerationDefaults): GenerationModel['defaults'] {
   if (!g.do_sample) return { temperature: 0 };
   return { temperature: g.temperature ?? 1, top_p: g.top_p ?? 1, top_k: g.top_k ?? 50 };
+}
+
+/** A checkpoint directory (holding model.safetensors) or the file itself. */
+export function checkpointFile(path: string): string {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'model.safetensors') : path;
+  if (!existsSync(file)) throw new InputError('checkpoint not found', { file, hint: 'name a directory with model.safetensors (ours) or config.json (Hugging Face), e.g. .reprise/stages/grpo-<hash>/' });
+  return file;
 }
 
 /** Our checkpoints (model.safetensors holding a reprise-gpt, or the file) and Hugging Face directories (config.json). */

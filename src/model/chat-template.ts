@@ -195,6 +195,12 @@ export class CharChatTemplate implements ChatTemplate {
     messages.forEach((m, i) => {
       if (!['system', 'user', 'assistant'].includes(m.role)) throw new InputError(`role "${m.role}" is not one of system, user, assistant (template reprise-char-v1)`, { field: `messages[${i}].role` });
       if (typeof m.content !== 'string') throw new InputError('content must be a string (template reprise-char-v1)', { field: `messages[${i}].content` });
+      try {
+        this.tok.encode(m.content); // the offset of a character outside the vocabulary, within its message
+      } catch (e) {
+        const err = e as InputError;
+        throw new InputError(err.message.split('\n  hint: ')[0], { field: `messages[${i}].content`, hint: err.hint });
+      }
       const finalAnswer = m.role === 'assistant' && i === messages.length - 1 && !opts.add_generation_prompt;
       if (finalAnswer) s += `<|assistant|>${m.content}${voc[this.tok.eos]}`;
       else if (m.role !== 'assistant') s += `<|${m.role}|>${m.content}`;
