@@ -22,7 +22,7 @@ program
   .option('--reports <dir>', 'reports directory', 'reports')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'port (0 picks a free one)', '8787')
-  .option('--model <path...>', 'local checkpoints (model.safetensors, or a directory holding one) to serve over the OpenAI API at /v1')
+  .option('--model <path...>', 'local checkpoints (ours: model.safetensors or its directory; Hugging Face directories) to serve over the OpenAI API at /v1')
   .option('--api-key-env <VAR>', 'environment variable holding the API key the /v1 API requires (unset: no key)', 'REPRISE_API_KEY')
   .option('--backend <b>', 'tfjs backend for --model: wasm or cpu', 'wasm')
   .action(async (opts) => (await import('./cli/serve.js')).serveCommand(opts));
@@ -31,7 +31,7 @@ program
   .command('eval')
   .description('evaluate a model on a benchmark spec, resumably (per-sample JSONL, results JSON)')
   .requiredOption('--bench <name>', 'eval spec: math500, aime24/open-r1, … (evals/<bench>/<variant>.yaml)')
-  .option('--checkpoint <dir>', 'a local checkpoint (a model.safetensors or a directory holding one)')
+  .option('--checkpoint <dir>', 'a local checkpoint (ours: a model.safetensors or its directory; a Hugging Face directory)')
   .option('--endpoint <url...>', 'OpenAI-compatible base URL(s); several are load-balanced')
   .option('--model <name>', 'model name on the endpoint')
   .option('--api-key-env <VAR>', 'environment variable holding the endpoint API key')
