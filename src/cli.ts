@@ -54,7 +54,7 @@ program
   .requiredOption('--model <dir>', 'a checkpoint directory (ours, or a Hugging Face one)')
   .requiredOption('--input <file>', 'JSONL, one {"id", "messages"} per line')
   .requiredOption('--output <file>', 'where the completions go (resumable; written atomically when all are done)')
-  .option('--max-tokens <n>', 'completion tokens at most (default 256)')
+  .option('--max-tokens <n>', 'completion tokens at most (default: max_new_tokens of generation_config.json, else 256)')
   .option('--temperature <t>', '0 is greedy (default: generation_config.json, else 1)')
   .option('--top-p <p>', 'nucleus mass (default: generation_config.json, else 1)')
   .option('--top-k <k>', 'keep the k most likely tokens, 0: off (default: generation_config.json, else 0)')

@@ -43,7 +43,7 @@ export async function generateCommand(f: GenerateFlags): Promise<void> {
   try {
     const d = model.defaults;
     const settings = {
-      max_tokens: flags.max_tokens ?? 256,
+      max_tokens: flags.max_tokens ?? d.max_tokens ?? 256,
       temperature: flags.temperature ?? d.temperature ?? 1,
       top_p: flags.top_p ?? d.top_p ?? 1,
       top_k: flags.top_k ?? d.top_k ?? 0,

@@ -24,6 +24,8 @@ export const GenerateInputLine = z
   .object({
     id: z.union([z.string().min(1), z.number().int()]),
     messages: z.array(z.object({ role: z.string().min(1), content: z.union([z.string(), z.array(z.unknown()), z.null()]).optional() }).loose()).min(1),
+    /** OpenAI-style tool schemas, passed to the chat template as `tools`. */
+    tools: z.array(z.unknown()).optional(),
   })
   .loose();
 export type GenerateInputLine = z.infer<typeof GenerateInputLine>;
@@ -124,7 +126,7 @@ export async function runGenerate(o: { model: GenerationModel; input: string; ou
   input.rows.forEach((row, i) => {
     let p;
     try {
-      p = encodeChatPrompt(model.template, model.tokenizer, row.messages as TemplateMessage[]);
+      p = encodeChatPrompt(model.template, model.tokenizer, row.messages as TemplateMessage[], { tools: row.tools });
     } catch (e) {
       if (e instanceof InputError) throw new InputError(e.message, { file: o.input, line: input.lines[i], field: 'messages' });
       throw e;

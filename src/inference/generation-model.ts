@@ -25,7 +25,7 @@ export interface GenerationModel {
   template: ChatTemplate;
   contextLength: number;
   /** Sampling settings from generation_config.json; do_sample false (or absent there) means greedy. */
-  defaults: Partial<Pick<SamplingParams, 'temperature' | 'top_p' | 'top_k'>>;
+  defaults: Partial<Pick<SamplingParams, 'temperature' | 'top_p' | 'top_k' | 'max_tokens'>>;
   /** One completion per prompt, eos included when produced; rows[i] seeds row i only. */
   sample(prompts: number[][], s: SamplingParams, rows: readonly Rng[]): SampleResult[];
   dispose(): void;
@@ -33,8 +33,9 @@ export interface GenerationModel {
 
 /** transformers' sampling when generate() gets no sampling arguments: greedy unless do_sample, then top_k 50 by default. */
 export function generationDefaults(g: GenerationDefaults): GenerationModel['defaults'] {
-  if (!g.do_sample) return { temperature: 0 };
-  return { temperature: g.temperature ?? 1, top_p: g.top_p ?? 1, top_k: g.top_k ?? 50 };
+  const max = g.max_new_tokens !== undefined ? { max_tokens: g.max_new_tokens } : {};
+  if (!g.do_sample) return { temperature: 0, ...max };
+  return { temperature: g.temperature ?? 1, top_p: g.top_p ?? 1, top_k: g.top_k ?? 50, ...max };
 }
 
 /** A checkpoint directory (holding model.safetensors) or the file itself. */

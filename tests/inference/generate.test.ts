@@ -104,3 +104,12 @@ describe('the input file', () => {
     await expect(runGenerate({ model, input: f, output: join(dir, 'tool-out.jsonl'), settings })).rejects.toThrow(/tool\.jsonl, line 2, field "messages": .*role "tool" is not one of system, user, assistant/);
   });
 });
+
+describe('sampling defaults from generation_config.json, as transformers\' generate() without arguments', () => {
+  it('is greedy unless do_sample; with do_sample, its temperature, top_p, and top_k 50 when unset', async () => {
+    const { generationDefaults } = await import('../../src/inference/generation-model.js');
+    expect(generationDefaults({})).toEqual({ temperature: 0 });
+    expect(generationDefaults({ do_sample: true, temperature: 0.6, top_p: 0.95 })).toEqual({ temperature: 0.6, top_p: 0.95, top_k: 50 });
+    expect(generationDefaults({ do_sample: true, top_k: 20, max_new_tokens: 64 })).toEqual({ temperature: 1, top_p: 1, top_k: 20, max_tokens: 64 });
+  });
+});
