@@ -49,6 +49,21 @@ program
   });
 
 program
+  .command('generate')
+  .description('complete chat prompts with a local model (JSONL in: id, messages; out: + prompt_token_ids, token_ids, text, finish_reason)')
+  .requiredOption('--model <dir>', 'a checkpoint directory (ours, or a Hugging Face one)')
+  .requiredOption('--input <file>', 'JSONL, one {"id", "messages"} per line')
+  .requiredOption('--output <file>', 'where the completions go (resumable; written atomically when all are done)')
+  .option('--max-tokens <n>', 'completion tokens at most (default 256)')
+  .option('--temperature <t>', '0 is greedy (default: generation_config.json, else 1)')
+  .option('--top-p <p>', 'nucleus mass (default: generation_config.json, else 1)')
+  .option('--top-k <k>', 'keep the k most likely tokens, 0: off (default: generation_config.json, else 0)')
+  .option('--seed <s>', 'seed; each row samples from its own stream of (seed, id) (default 0)')
+  .option('--batch-size <n>', 'prompts sampled together (default 8; results do not depend on it)')
+  .option('--backend <b>', 'wasm, cpu or webgpu', 'wasm')
+  .action(async (opts) => (await import('./cli/generate.js')).generateCommand(opts));
+
+program
   .command('eval-compare')
   .description('paired comparison of two eval output directories on the same problems')
   .argument('<a>', 'eval output directory')
@@ -81,9 +96,11 @@ data
   });
 data
   .command('validate')
-  .description("check an OpenAI chat JSONL as OpenAI's fine-tuning checks do, with token counts and a length histogram")
+  .description("check an OpenAI fine-tuning JSONL (chat or preference) as OpenAI's checks do, with token counts and a length histogram")
   .argument('<file>', 'chat JSONL')
   .option('--max-tokens <n>', 'per-example limit', '16385')
+  .option('--encoding <e>', "OpenAI tokenizer for the counts: o200k_base (default; today's fine-tunable models) or cl100k_base")
+  .option('--tokenizer <dir>', "count with a model's own tokenizer and chat template (a Hugging Face checkpoint directory)")
   .option('--json', 'print the full report as JSON')
   .action(async (file: string, opts) => {
     await (await import('./cli/data-validate.js')).dataValidateCommand(file, opts);

@@ -64,6 +64,19 @@ describe('pickToken', () => {
     for (let i = 0; i < 2000; i++) seen.add(pickToken(logits, { temperature: 1, top_p: 0.8 }, rng));
     expect([...seen].sort()).toEqual([0, 1]);
   });
+  it('never picks outside the top k, and applies top-p to the renormalised top k as transformers does', () => {
+    const rng = new Rng(6);
+    const logits = [Math.log(0.4), Math.log(0.3), Math.log(0.2), Math.log(0.1)];
+    const seen = (s: { top_k: number; top_p: number }) => {
+      const out = new Set<number>();
+      for (let i = 0; i < 2000; i++) out.add(pickToken(logits, { temperature: 1, ...s }, rng));
+      return [...out].sort();
+    };
+    expect(seen({ top_k: 2, top_p: 1 })).toEqual([0, 1]);
+    // within the top 3 (mass 0.9) the first two hold 0.7/0.9 ≈ 0.78 < 0.8: top_p 0.8 keeps all three
+    expect(seen({ top_k: 3, top_p: 0.8 })).toEqual([0, 1, 2]);
+    expect(seen({ top_k: 0, top_p: 0.65 })).toEqual([0, 1]);
+  });
   it('follows the softmax frequencies at temperature 1', () => {
     const rng = new Rng(5);
     let ones = 0;
