@@ -36,8 +36,8 @@ export interface CausalLM {
   readonly trainable: Params;
   /** Logits [B*T, V] (or [B, V] with lastOnly); appends this step's keys and values to the cache. */
   step(x: StepInput): tf.Tensor2D;
-  /** Logits [B*T, V] of right-padded sequences [B, T] that start at position 0; train turns dropout on. */
-  forward(ids: tf.Tensor2D, opts?: { train?: boolean }): tf.Tensor2D;
+  /** Logits [B*T, V] of right-padded sequences [B, T] that start at position 0; train turns dropout on, its masks drawn from seed. */
+  forward(ids: tf.Tensor2D, opts?: { train?: boolean; seed?: number }): tf.Tensor2D;
   dispose(): void;
 }
 

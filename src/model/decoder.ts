@@ -101,6 +101,8 @@ export interface DecoderInput {
   /** Logits of each row's last position only ([B, V] instead of [B*T, V]). */
   lastOnly?: boolean;
   train?: TrainCtx;
+  /** Run the base weights only (LoRA factors ignored): the reference policy of a LoRA run. */
+  noAdapters?: boolean;
 }
 
 export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
@@ -113,11 +115,12 @@ export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
   const sin = tf.tensor3d(sinA, [B * T, 1, hd]);
   let h = embed(w, x.ids.reshape([B * T]) as tf.Tensor1D); // [B*T, d]
   const scale = 1 / Math.sqrt(hd);
+  const lin = (v: tf.Tensor2D, l: Linear) => linear(v, x.noAdapters ? { wT: l.wT, bias: l.bias } : l, x.train);
   w.layers.forEach((L, l) => {
     const a = rmsNorm(h, L.input_layernorm, eps) as tf.Tensor2D;
-    let q = linear(a, L.q_proj, x.train).reshape([B * T, H, hd]) as tf.Tensor3D;
-    let k = linear(a, L.k_proj, x.train).reshape([B * T, Hkv, hd]) as tf.Tensor3D;
-    const v = linear(a, L.v_proj, x.train).reshape([B, T, Hkv, hd]);
+    let q = lin(a, L.q_proj).reshape([B * T, H, hd]) as tf.Tensor3D;
+    let k = lin(a, L.k_proj).reshape([B * T, Hkv, hd]) as tf.Tensor3D;
+    const v = lin(a, L.v_proj).reshape([B, T, Hkv, hd]);
     if (L.q_norm && L.k_norm) {
       q = rmsNorm(q, L.q_norm, eps) as tf.Tensor3D;
       k = rmsNorm(k, L.k_norm, eps) as tf.Tensor3D;
@@ -147,10 +150,10 @@ export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
       .reshape([B, Hkv, g, T, hd])
       .transpose([0, 3, 1, 2, 4])
       .reshape([B * T, H * hd]) as tf.Tensor2D;
-    h = h.add(linear(y, L.o_proj, x.train));
+    h = h.add(lin(y, L.o_proj));
     const m = rmsNorm(h, L.post_attention_layernorm, eps) as tf.Tensor2D;
-    const gate = linear(m, L.gate_proj, x.train);
-    h = h.add(linear(gate.mul(tf.sigmoid(gate)).mul(linear(m, L.up_proj, x.train)) as tf.Tensor2D, L.down_proj, x.train));
+    const gate = lin(m, L.gate_proj);
+    h = h.add(lin(gate.mul(tf.sigmoid(gate)).mul(lin(m, L.up_proj)) as tf.Tensor2D, L.down_proj));
   });
   if (x.lastOnly) h = h.reshape([B, T, d]).slice([0, T - 1, 0], [B, 1, d]).reshape([B, d]);
   return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.headT);

@@ -40,17 +40,26 @@ export class HfModel implements CausalLM {
     return decoderLogits(this.weights, this.decoder, x);
   }
 
-  forward(ids: tf.Tensor2D, opts: { train?: boolean } = {}): tf.Tensor2D {
+  forward(ids: tf.Tensor2D, opts: { train?: boolean; seed?: number } = {}): tf.Tensor2D {
     const [B, T] = ids.shape;
-    const train = opts.train ? { seed: this.trainSeed } : undefined;
+    const train = opts.train ? { seed: opts.seed ?? this.trainSeed } : undefined;
     const out = decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), train });
-    if (train) this.trainSeed = train.seed;
+    if (train && opts.seed === undefined) this.trainSeed = train.seed;
     return out;
   }
 
-  /** Reseeds LoRA dropout (a resumed run repeats its masks). */
-  seedDropout(seed: number): void {
-    this.trainSeed = seed;
+  /** The same model with its LoRA adapters off (the reference policy of a LoRA run; shares every tensor). */
+  base(): CausalLM {
+    return {
+      config: this.config,
+      trainable: {},
+      step: (x) => decoderLogits(this.weights, this.decoder, { ...x, noAdapters: true }),
+      forward: (ids) => {
+        const [B, T] = ids.shape;
+        return decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), noAdapters: true });
+      },
+      dispose: () => undefined,
+    };
   }
 
   dispose(): void {

@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/model/backend.js';
-import { createModel } from '../../src/model/lm.js';
+import { createModel, gptLM } from '../../src/model/lm.js';
+import { gptPolicy } from '../../src/model/policy.js';
 import { mm } from '../../src/model/gpt.js';
 import { trainSft } from '../../src/train/sft.js';
 import { trainGrpo } from '../../src/train/grpo.js';
@@ -38,7 +39,7 @@ describe('training steps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-sft-'));
     const model = createModel(tiny, spec, 1);
     const before = tf.memory().numTensors;
-    await trainSft({ model, conversations: data.sft, cfg: { ...recipe.sft, steps: 12, batch_size: 8, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    await trainSft({ model: gptPolicy(model), conversations: data.sft, cfg: { ...recipe.sft, steps: 12, batch_size: 8, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<{ loss: number }>(join(dir, 'log.jsonl'));
     expect(rows.length).toBe(12);
@@ -51,7 +52,7 @@ describe('training steps', () => {
     const reference = createModel(tiny, spec, 2); // a different policy, so the KL term is non-zero from the first step
     const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
     const before = tf.memory().numTensors;
-    await trainGrpo({ model, reference, prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    await trainGrpo({ model: gptPolicy(model), reference: gptLM(reference), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<Record<string, number>>(join(dir, 'log.jsonl'));
     expect(rows.length).toBe(2);
