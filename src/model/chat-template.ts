@@ -20,11 +20,10 @@ import { hashJson } from '../util/hash.js';
 import type { CharTokenizer, Tokenizer } from './tokenizer.js';
 import type { HfTokenizer } from './hf-tokenizer.js';
 
-/** A chat message as OpenAI and transformers write it; templates may read any other key (tool_calls, name, …). */
+/** A chat message as OpenAI and transformers write it; templates may read any other key it has (tool_calls, name, …). */
 export interface TemplateMessage {
   role: string;
   content?: unknown;
-  [key: string]: unknown;
 }
 
 export interface RenderOptions {
