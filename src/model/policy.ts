@@ -16,6 +16,8 @@ export interface ChatCodec {
   /** Prompt and completion of a conversation that ends with an assistant turn; the completion ends with eos. */
   encodeChat(messages: readonly ChatMessage[]): { prompt: number[]; completion: number[] };
   decode(ids: readonly number[]): string;
+  /** The template's prefill of the answer (e.g. "<think>\n"), already in the prompt: rewards score prefix + completion. */
+  generationPrefix?(messages: readonly ChatMessage[]): string;
   readonly eosIds: readonly number[];
   readonly pad: number;
 }
