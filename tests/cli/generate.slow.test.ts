@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tinyCheckpoint } from '../fixtures/tiny-checkpoint.js';
@@ -59,6 +59,25 @@ describe('reprise generate, run as a subprocess (a tiny GPT checkpoint; Hugging 
     expect(rec.token_ids).toEqual(g.output_ids);
     expect(rec.generation_prefix).toBe(name === 'qwen2' ? '<think>\n' : '');
   }, 60_000);
+
+  it('resumes after SIGKILL to the same output as an uninterrupted run', async () => {
+    const many = join(dir, 'many.jsonl');
+    writeFileSync(many, Array.from({ length: 24 }, (_, i) => JSON.stringify({ id: i, messages: [{ role: 'user', content: `What is ${i}+${i}?` }] })).join('\n') + '\n');
+    const flags = (out: string) => ['generate', '--model', ckpt, '--input', many, '--output', out, '--max-tokens', '48', '--temperature', '1', '--seed', '5', '--batch-size', '1', '--backend', 'cpu'];
+    const whole = join(dir, 'whole.jsonl');
+    expect((await reprise(...flags(whole).slice(1))).code).toBe(0);
+    const out = join(dir, 'killed.jsonl');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...flags(out)], { cwd: root, stdio: 'ignore', env: { ...process.env, REPRISE_QUIET: '1' } });
+    const exited = new Promise((res) => child.on('exit', res));
+    for (let i = 0; i < 600 && !(existsSync(`${out}.partial`) && readFileSync(`${out}.partial`, 'utf8').split('\n').length > 3); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(out)).toBe(false);
+    const r = await reprise(...flags(out).slice(1));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\((?!0 resumed)\d+ resumed\)/);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(whole, 'utf8'));
+  }, 120_000);
 
   it('exits 2 with an E_INPUT naming the file, line and field of a bad input line, before loading the model', async () => {
     const bad = join(dir, 'bad.jsonl');
