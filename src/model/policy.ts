@@ -7,7 +7,8 @@ import { InputError } from '../util/errors.js';
 import { loadSafetensors, saveSafetensors } from './checkpoint.js';
 import { gptLM, loadModel, saveModel, type LocalModel } from './lm.js';
 import type { CausalLM } from './causal-lm.js';
-import type { ChatMessage } from './tokenizer.js';
+import type { ChatMessage, Tokenizer } from './tokenizer.js';
+import { encodeChatPrompt, type ChatTemplate } from './chat-template.js';
 import type { HfModel } from './hf-model.js';
 
 export interface ChatCodec {
@@ -16,10 +17,40 @@ export interface ChatCodec {
   /** Prompt and completion of a conversation that ends with an assistant turn; the completion ends with eos. */
   encodeChat(messages: readonly ChatMessage[]): { prompt: number[]; completion: number[] };
   decode(ids: readonly number[]): string;
-  /** The template's prefill of the answer (e.g. "<think>\n"), already in the prompt: rewards score prefix + completion. */
-  generationPrefix?(messages: readonly ChatMessage[]): string;
+  /** Text the generation prompt pre-fills for the answer (an R1 template's "<think>\n"); rewards see it + completion. */
+  prefill(messages: readonly ChatMessage[]): string;
   readonly eosIds: readonly number[];
   readonly pad: number;
+}
+
+/**
+ * A tokenizer and chat template as a codec: the prompt is the template with the generation prompt, tokenized with no
+ * specials added (as apply_chat_template(tokenize=True)); the completion is the rest of the rendered conversation
+ * (its end-of-turn tokens included), or, for templates that rewrite the last assistant turn (R1's drop the
+ * reasoning), the answer after the prefill followed by eos.
+ */
+export function templateCodec(tok: Tokenizer, template: ChatTemplate, eosIds: readonly number[] = tok.eosIds): ChatCodec {
+  const tm = (ms: readonly ChatMessage[]) => ms.map((m) => ({ role: m.role, content: m.content }));
+  const encodePrompt = (ms: readonly ChatMessage[]) => encodeChatPrompt(template, tok, tm(ms)).ids;
+  return {
+    encodePrompt,
+    encodeChat(ms) {
+      const last = ms[ms.length - 1];
+      if (!last || last.role !== 'assistant') throw new InputError('a training conversation must end with an assistant message', { field: 'messages' });
+      const head = ms.slice(0, -1);
+      const promptText = template.render(tm(head), { add_generation_prompt: true });
+      const full = template.render(tm(ms), { add_generation_prompt: false });
+      const prompt = tok.encode(promptText, { add_special_tokens: false });
+      if (full.startsWith(promptText) && full.length > promptText.length) return { prompt, completion: tok.encode(full.slice(promptText.length), { add_special_tokens: false }) };
+      const pre = template.generationPrefix(tm(head));
+      const answer = last.content.startsWith(pre) ? last.content.slice(pre.length) : last.content;
+      return { prompt, completion: [...tok.encode(answer, { add_special_tokens: false }), tok.eos] };
+    },
+    decode: (ids) => tok.decode(ids, { skip_special_tokens: true }),
+    prefill: (ms) => template.generationPrefix(tm(ms)),
+    eosIds,
+    pad: tok.pad,
+  };
 }
 
 export interface Policy {
@@ -38,6 +69,7 @@ export function gptPolicy(model: LocalModel): Policy {
       encodePrompt: (m) => tok.encodePrompt(m),
       encodeChat: (m) => tok.encodeChat(m),
       decode: (ids) => tok.decode(ids),
+      prefill: () => '',
       eosIds: [tok.eos],
       pad: tok.pad,
     },

@@ -81,24 +81,34 @@ function parseHeader(fd: number, file: string, hint?: string): SafetensorsHeader
   return { file, tensors, metadata: (raw.__metadata__ as Record<string, string>) ?? {}, base: 8 + n, size };
 }
 
+const u16 = (src: Buffer) => (src.byteOffset % 2 === 0 ? new Uint16Array(src.buffer, src.byteOffset, src.length / 2) : new Uint16Array(Uint8Array.from(src).buffer));
+
 /** bfloat16 is the top half of a float32. */
 function bf16ToF32(src: Buffer): Float32Array {
-  const out = new Uint32Array(src.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = src.readUInt16LE(i * 2) << 16;
+  const h = u16(src);
+  const out = new Uint32Array(h.length);
+  for (let i = 0; i < h.length; i++) out[i] = h[i] << 16;
   return new Float32Array(out.buffer);
 }
 
+let F16_TABLE: Float32Array | undefined;
+function f16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
 function f16ToF32(src: Buffer): Float32Array {
-  const out = new Float32Array(src.length / 2);
-  for (let i = 0; i < out.length; i++) {
-    const h = src.readUInt16LE(i * 2);
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) out[i] = sign * frac * 2 ** -24;
-    else if (exp === 31) out[i] = frac ? NaN : sign * Infinity;
-    else out[i] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) F16_TABLE[i] = f16Value(i);
   }
+  const h = u16(src);
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) out[i] = F16_TABLE[h[i]];
   return out;
 }
 

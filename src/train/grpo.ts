@@ -63,9 +63,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const stepSampleS = (Date.now() - ts) / 1000;
       sampleSecs += stepSampleS;
       // 2. rewards, per function and weighted total
-      // the whole answer: a template's prefill (R1-distill's "<think>\n") is in the prompt, not in the tokens
-      const prefixes = prompts.map((p) => codec.generationPrefix?.(p.messages) ?? '');
-      const texts = samples.map((s, i) => prefixes[Math.floor(i / G)] + codec.decode(s.tokens));
+      const texts = samples.map((s, i) => codec.prefill(prompts[Math.floor(i / G)].messages) + codec.decode(s.tokens));
       const perFn: Record<string, (number | null)[]> = {};
       const total = new Array<number>(samples.length).fill(0);
       for (const r of rewardFns) {

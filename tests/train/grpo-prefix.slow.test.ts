@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { initBackend } from '../../src/model/backend.js';
 import { loadHfModel } from '../../src/model/hf-model.js';
 import { attachLora, LoraSettings } from '../../src/model/lora.js';
-import { hfPolicy } from '../../src/model/policy.js';
+import { hfPolicy, templateCodec } from '../../src/model/policy.js';
 import { loadHfTokenizer } from '../../src/model/hf-tokenizer.js';
 import { loadChatTemplate } from '../../src/model/chat-template.js';
-import { templateCodec } from '../../src/model/chat-codec.js';
 import { trainGrpo } from '../../src/train/grpo.js';
 import { parseRecipe } from '../../src/config/recipe.js';
 import { readJsonl } from '../../src/util/fs.js';
@@ -26,10 +25,10 @@ describe('GRPO rewards on a template with a prefill', () => {
   it('score the generation prefix and the completion together (tag_count finds the prefilled <think>)', { timeout: 120_000 }, async () => {
     const tok = loadHfTokenizer(QWEN2);
     const codec = templateCodec(tok, loadChatTemplate(QWEN2, tok)!);
-    const { generationPrefix: _, ...withoutPrefix } = codec;
+    const withoutPrefix = { ...codec, prefill: () => '' };
     const prompts = ['1+2', '2+2'].map((q, i) => ({ id: String(i), messages: [{ role: 'user' as const, content: q }], answer: '4' }));
     const cfg = { ...recipe.grpo, steps: 1, prompts_per_step: 2, group_size: 3, max_tokens: 6, lr: 1e-3, beta: 0, ppo_epochs: 1, rewards: [{ name: 'tag_count', weight: 1 }] };
-    const run = async (c: typeof codec | typeof withoutPrefix) => {
+    const run = async (c: typeof codec) => {
       const dir = mkdtempSync(join(tmpdir(), 'reprise-grpo-prefix-'));
       const m = await loadHfModel(QWEN2);
       attachLora(m, LoraSettings.parse({ r: 2, lora_alpha: 4, target_modules: 'all-linear' }), 1);
