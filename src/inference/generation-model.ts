@@ -24,6 +24,8 @@ export interface GenerationModel {
   tokenizer: Tokenizer;
   template: ChatTemplate;
   contextLength: number;
+  /** Characters of the longest token (bounds a prompt's length before tokenizing it). */
+  maxTokenChars: number;
   /** Sampling settings from generation_config.json; do_sample false (or absent there) means greedy. */
   defaults: Partial<Pick<SamplingParams, 'temperature' | 'top_p' | 'top_k' | 'max_tokens'>>;
   /** One completion per prompt, eos included when produced; rows[i] seeds row i only. */
@@ -59,6 +61,7 @@ export async function loadGenerationModel(path: string, backend: BackendName = '
       tokenizer: tok,
       template,
       contextLength: Infinity,
+      maxTokenChars: Infinity,
       defaults: generationDefaults(lm.generation),
       sample: (prompts, s, rows) => sampleBatch(lm, prompts, s, eos, tok.pad, rows),
       dispose: () => lm.dispose(),
@@ -73,6 +76,7 @@ export async function loadGenerationModel(path: string, backend: BackendName = '
     tokenizer: tok,
     template: new CharChatTemplate(tok),
     contextLength: model.cfg.context_length,
+    maxTokenChars: Math.max(...tok.vocab.map((t) => t.length)),
     defaults: {},
     sample: (prompts, s, rows) => sampleBatch(gptLM(model), prompts, s, tok.eosIds, tok.pad, rows),
     dispose: () => disposeModel(model),

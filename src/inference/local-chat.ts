@@ -36,6 +36,16 @@ export function decodePieces(tok: Tokenizer, ids: readonly number[]): string[] {
   return pieces;
 }
 
+/**
+ * Refuses, before tokenizing (a prompt of megabytes must not reach the tokenizer), text that cannot fit the
+ * context even if every token were the longest one in the vocabulary.
+ */
+function fitsBeforeEncoding(id: string, m: GenerationModel, chars: number): void {
+  if (chars > m.contextLength * m.maxTokenChars) throw new InputError(`a prompt of ${chars} characters cannot fit: the context of ${id} is ${m.contextLength} tokens`, { field: 'messages', hint: 'shorten the prompt' });
+}
+
+const chars = (content: unknown) => (typeof content === 'string' ? content.length : JSON.stringify(content ?? '').length);
+
 export class LocalChatBackend implements ChatBackend {
   private readonly byId = new Map<string, Loaded>();
 
@@ -46,9 +56,14 @@ export class LocalChatBackend implements ChatBackend {
     const b = new LocalChatBackend();
     for (const c of checkpoints) {
       const id = c.id ?? defaultModelId(c.path);
-      const model = await loadGenerationModel(c.path, backend);
-      const file = isHfDir(c.path) ? join(c.path, 'config.json') : checkpointFile(c.path);
-      b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model });
+      try {
+        const model = await loadGenerationModel(c.path, backend);
+        const file = isHfDir(c.path) ? join(c.path, 'config.json') : checkpointFile(c.path);
+        b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model });
+      } catch (e) {
+        b.dispose();
+        throw new InputError(`cannot serve model "${id}" (${c.path}): ${(e as Error).message.split('\n')[0]}`, { hint: 'name a directory holding a model.safetensors that Reprise wrote or a Hugging Face checkpoint (config.json), or leave the model out' });
+      }
     }
     return b;
   }
@@ -79,16 +94,19 @@ export class LocalChatBackend implements ChatBackend {
 
   async chat(model: string, req: ChatRequest): Promise<Generation> {
     const m = this.get(model).model;
+    fitsBeforeEncoding(model, m, req.messages.reduce((a, x) => a + chars(x.content), 0));
     const p = encodeChatPrompt(m.template, m.tokenizer, req.messages as TemplateMessage[]);
-    return this.generate(m, p.ids, req, p.generationPrefix);
+    return this.generate(model, m, p.ids, req, p.generationPrefix);
   }
 
   async complete(model: string, req: CompletionRequest): Promise<Generation> {
     const m = this.get(model).model;
-    return this.generate(m, m.tokenizer.encode(req.prompt, { add_special_tokens: true }), req, '');
+    fitsBeforeEncoding(model, m, req.prompt.length);
+    return this.generate(model, m, m.tokenizer.encode(req.prompt, { add_special_tokens: true }), req, '');
   }
 
-  private generate(m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
+  private generate(id: string, m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
+    if (prompt.length >= m.contextLength) throw new InputError(`the prompt is ${prompt.length} tokens; the context of ${id} is ${m.contextLength}, leaving no room for a completion`, { field: 'messages', hint: 'shorten the prompt' });
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`n must be an integer in 1..128, got ${n}`, { field: 'n' });
     const room = m.contextLength - prompt.length;
