@@ -1,17 +1,70 @@
-// Reprise's own checkpoints as a ChatBackend: the tokenizer's chat template, n rows sampled in one batch, a
-// seeded Rng per row (same seed, same completions), stop strings cut afterwards. Loads tfjs: import it lazily.
+// Local checkpoints as a ChatBackend — Reprise's own and Hugging Face directories (through their tokenizer and chat
+// template): n rows sampled in one batch, a seeded Rng per row (same seed, same completions), stop strings cut
+// afterwards. Loads tfjs: import it lazily.
 
 import { existsSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { disposeModel, gptLM, initBackend, loadModel, type BackendName, type LocalModel } from './local.js';
-import type { TokenizerSpec } from '../model/tokenizer.js';
+import { isHfDir, readDecoderConfig } from '../model/hf-model.js';
+import { encodeChatPrompt } from '../model/chat-template.js';
+import { loadGenerationModel, type GenerationModel } from './generation-model.js';
+import { hashJson } from '../util/hash.js';
 import { sampleBatch } from './sample.js';
 import { Rng } from '../util/rng.js';
 import { InputError, RegistryError } from '../util/errors.js';
 import { applyStop, type BackendModel, type ChatBackend, type CompletionRequest, type Generation } from './chat-backend.js';
 import type { ChatRequest } from './openai-client.js';
 
-interface Loaded { info: BackendModel; model: LocalModel; sha256: string }
+/** What serving needs of a model, whatever its kind. */
+interface Served {
+  chatPrompt(messages: ChatRequest['messages']): number[];
+  textPrompt(text: string): number[];
+  /** Longest completion a prompt of this length leaves room for. */
+  room(promptLength: number): number;
+  sample(prompts: number[][], s: { temperature: number; top_p: number; max_tokens: number }, rows: Rng[]): { tokens: number[]; finished: boolean }[];
+  /** The completion's text, one piece per token (eos already removed). */
+  pieces(ids: number[]): string[];
+  templateSha256: string;
+  dispose(): void;
+}
+
+interface Loaded { info: BackendModel; model: Served; sha256: string }
+
+function gptServed(m: LocalModel): Served {
+  const tok = m.tokenizer;
+  return {
+    chatPrompt: (messages) => tok.encodePrompt(messages),
+    textPrompt: (text) => [tok.bos, ...tok.encode(text)],
+    room: (n) => m.cfg.context_length - n,
+    sample: (prompts, s, rows) => sampleBatch(gptLM(m), prompts, s, tok.eos, tok.pad, rows),
+    pieces: (ids) => ids.map((id) => tok.decode([id])),
+    templateSha256: hashJson({ template: 'reprise-char-v1', tokenizer: tok.spec }),
+    dispose: () => disposeModel(m),
+  };
+}
+
+/** A Hugging Face directory: its template renders chats as apply_chat_template does; text is decoded incrementally. */
+function hfServed(g: GenerationModel, maxPositions: number): Served {
+  const tok = g.tokenizer;
+  return {
+    chatPrompt: (messages) => encodeChatPrompt(g.template, tok, messages.map((m) => ({ role: m.role, content: m.content }))).ids,
+    textPrompt: (text) => tok.encode(text, { add_special_tokens: true }),
+    room: (n) => Math.max(1, maxPositions - n),
+    sample: (prompts, s, rows) => g.sample(prompts, s, rows),
+    pieces: (ids) => {
+      const out: string[] = [];
+      let prev = '';
+      for (let i = 1; i <= ids.length; i++) {
+        const text = tok.decode(ids.slice(0, i), { skip_special_tokens: true });
+        out.push(text.slice(prev.length));
+        prev = text;
+      }
+      return out;
+    },
+    templateSha256: g.template.sha256,
+    dispose: () => g.dispose(),
+  };
+}
 
 /** A checkpoint directory (holding model.safetensors) or the file itself. */
 export function checkpointFile(path: string): string {
@@ -35,10 +88,16 @@ export class LocalChatBackend implements ChatBackend {
     await initBackend(backend);
     const b = new LocalChatBackend();
     for (const c of checkpoints) {
-      const file = checkpointFile(c.path);
       const id = c.id ?? defaultModelId(c.path);
+      if (isHfDir(c.path)) {
+        const g = await loadGenerationModel(c.path, backend);
+        const created = Math.floor(statSync(join(c.path, 'config.json')).mtimeMs / 1000);
+        b.byId.set(id, { info: { id, created, owned_by: 'reprise' }, model: hfServed(g, readDecoderConfig(c.path).decoder.max_position_embeddings), sha256: g.sha256 });
+        continue;
+      }
+      const file = checkpointFile(c.path);
       const { model, sha256 } = loadModel(file);
-      b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model, sha256 });
+      b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model: gptServed(model), sha256 });
     }
     return b;
   }
@@ -51,12 +110,13 @@ export class LocalChatBackend implements ChatBackend {
     return this.get(id).sha256;
   }
 
-  tokenizerSpec(id: string): TokenizerSpec {
-    return this.get(id).model.tokenizer.spec;
+  /** Hash of what renders the chat prompt (the char template and vocabulary, or the Jinja template and specials). */
+  chatTemplateSha256(id: string): string {
+    return this.get(id).model.templateSha256;
   }
 
   dispose(): void {
-    for (const m of this.byId.values()) disposeModel(m.model);
+    for (const m of this.byId.values()) m.model.dispose();
     this.byId.clear();
   }
 
@@ -68,31 +128,27 @@ export class LocalChatBackend implements ChatBackend {
 
   async chat(model: string, req: ChatRequest): Promise<Generation> {
     const m = this.get(model);
-    return this.generate(m.model, m.model.tokenizer.encodePrompt(req.messages), req);
+    return this.generate(m.model, m.model.chatPrompt(req.messages), req);
   }
 
   async complete(model: string, req: CompletionRequest): Promise<Generation> {
     const m = this.get(model);
-    return this.generate(m.model, [m.model.tokenizer.bos, ...m.model.tokenizer.encode(req.prompt)], req);
+    return this.generate(m.model, m.model.textPrompt(req.prompt), req);
   }
 
-  private generate(m: LocalModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): Generation {
+  private generate(m: Served, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): Generation {
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`n must be an integer in 1..128, got ${n}`, { field: 'n' });
-    const room = m.cfg.context_length - prompt.length;
+    const room = m.room(prompt.length);
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const tok = m.tokenizer;
-    const res = sampleBatch(
-      gptLM(m),
+    const res = m.sample(
       Array.from({ length: n }, () => prompt),
       { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? room, room) },
-      tok.eos,
-      tok.pad,
       Array.from({ length: n }, (_, i) => new Rng(`serve/${seed}/${i}`)),
     );
     const choices = res.map((r) => {
       const ids = r.finished ? r.tokens.slice(0, -1) : r.tokens;
-      return applyStop(ids.map((id) => tok.decode([id])), req.stop, r.finished);
+      return applyStop(m.pieces(ids), req.stop, r.finished);
     });
     return { choices, prompt_tokens: prompt.length, completion_tokens: res.reduce((s, r) => s + r.tokens.length, 0) };
   }
