@@ -43,7 +43,7 @@ export async function checkpointSource(path: string, backend: 'wasm' | 'cpu' = '
   const b = await LocalChatBackend.load([{ id, path }], backend);
   let failed = 0;
   return {
-    info: { kind: 'checkpoint', model: id, checkpoint: path, checkpoint_sha256: b.sha256(id), chat_template_sha256: b.templateSha256(id) },
+    info: { kind: 'checkpoint', model: id, checkpoint: path, checkpoint_sha256: b.sha256(id), chat_template_sha256: b.chatTemplateSha256(id) },
     chat: async (req) => {
       try {
         const g = await b.chat(id, req);

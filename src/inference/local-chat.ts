@@ -77,7 +77,7 @@ export class LocalChatBackend implements ChatBackend {
   }
 
   /** Hash of the chat template (and what it renders with) the model's prompts are made with. */
-  templateSha256(id: string): string {
+  chatTemplateSha256(id: string): string {
     return this.get(id).model.template.sha256;
   }
 

@@ -29,7 +29,7 @@ describe('the local chat backend (serve --model, eval --checkpoint) on Hugging F
 
   it('names both models and hashes their templates', () => {
     expect(b.models().map((m) => m.id)).toEqual(['qwen2', 'llama']);
-    expect(b.templateSha256('qwen2')).not.toBe(b.templateSha256('llama'));
+    expect(b.chatTemplateSha256('qwen2')).not.toBe(b.chatTemplateSha256('llama'));
   });
 });
 
