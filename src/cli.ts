@@ -30,7 +30,7 @@ program
   .option('--reports <dir>', 'reports directory', 'reports')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'port (0 picks a free one)', '8787')
-  .option('--model <path...>', 'local checkpoints (model.safetensors, or a directory holding one) to serve over the OpenAI API at /v1')
+  .option('--model <path...>', 'local checkpoints (ours: model.safetensors or its directory; Hugging Face directories) to serve over the OpenAI API at /v1')
   .option('--api-key-env <VAR>', 'environment variable holding the API key the /v1 API requires (unset: no key)', 'REPRISE_API_KEY')
   .option('--backend <b>', 'tfjs backend for --model: wasm or cpu', 'wasm')
   .option('--max-body-mib <n>', 'larger /v1 request bodies are answered 413 (default 4)')
@@ -42,7 +42,7 @@ program
   .command('eval')
   .description('evaluate a model on a benchmark spec, resumably (per-sample JSONL, results JSON)')
   .requiredOption('--bench <name>', 'eval spec: math500, aime24/open-r1, … (evals/<bench>/<variant>.yaml)')
-  .option('--checkpoint <dir>', 'a local checkpoint (a model.safetensors or a directory holding one)')
+  .option('--checkpoint <dir>', 'a local checkpoint (ours: a model.safetensors or its directory; a Hugging Face directory)')
   .option('--endpoint <url...>', 'OpenAI-compatible base URL(s); several are load-balanced')
   .option('--model <name>', 'model name on the endpoint')
   .option('--api-key-env <VAR>', 'environment variable holding the endpoint API key')
@@ -59,6 +59,21 @@ program
   .action(async (opts) => {
     await (await import('./cli/eval.js')).evalCommand(opts);
   });
+
+program
+  .command('generate')
+  .description('complete chat prompts with a local model (JSONL in: id, messages; out: + prompt_token_ids, token_ids, text, finish_reason)')
+  .requiredOption('--model <dir>', 'a checkpoint directory (ours, or a Hugging Face one)')
+  .requiredOption('--input <file>', 'JSONL, one {"id", "messages"} per line')
+  .requiredOption('--output <file>', 'where the completions go (resumable; written atomically when all are done)')
+  .option('--max-tokens <n>', 'completion tokens at most (default: max_new_tokens of generation_config.json, else 256)')
+  .option('--temperature <t>', '0 is greedy (default: generation_config.json, else 1)')
+  .option('--top-p <p>', 'nucleus mass (default: generation_config.json, else 1)')
+  .option('--top-k <k>', 'keep the k most likely tokens, 0: off (default: generation_config.json, else 0)')
+  .option('--seed <s>', 'seed; each row samples from its own stream of (seed, id) (default 0)')
+  .option('--batch-size <n>', 'prompts sampled together (default 8; results do not depend on it)')
+  .option('--backend <b>', 'wasm, cpu or webgpu', 'wasm')
+  .action(async (opts) => (await import('./cli/generate.js')).generateCommand(opts));
 
 program
   .command('eval-compare')
@@ -93,9 +108,11 @@ data
   });
 data
   .command('validate')
-  .description("check an OpenAI chat JSONL as OpenAI's fine-tuning checks do, with token counts and a length histogram")
+  .description("check an OpenAI fine-tuning JSONL (chat or preference) as OpenAI's checks do, with token counts and a length histogram")
   .argument('<file>', 'chat JSONL')
   .option('--max-tokens <n>', 'per-example limit', '16385')
+  .option('--encoding <e>', "OpenAI tokenizer for the counts: o200k_base (default; today's fine-tunable models) or cl100k_base")
+  .option('--tokenizer <dir>', "count with a model's own tokenizer and chat template (a Hugging Face checkpoint directory)")
   .option('--json', 'print the full report as JSON')
   .action(async (file: string, opts) => {
     await (await import('./cli/data-validate.js')).dataValidateCommand(file, opts);

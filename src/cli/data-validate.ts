@@ -1,25 +1,50 @@
-// `reprise data validate <file> [--max-tokens N] [--json]`: OpenAI's fine-tuning format checks on a chat
-// JSONL (each error with line and key), token counts and a length histogram; exit 2 when any error is found.
+// `reprise data validate <file> [--max-tokens N] [--encoding E | --tokenizer DIR] [--json]`: OpenAI's fine-tuning
+// format checks on a chat or preference JSONL (each error with line and key), token counts and a length histogram;
+// exit 2 when any error is found. --tokenizer counts with a model's own tokenizer and chat template.
 
-import { RepriseError } from '../util/errors.js';
+import { InputError, RepriseError } from '../util/errors.js';
+import type { Message, TokenCounter } from '../data/chat-validate.js';
 
 export interface DataValidateFlags {
   maxTokens?: string | number;
+  encoding?: string;
+  tokenizer?: string;
   json?: boolean;
 }
 
+/** Counts what the model trains on: the chat template rendered (tools included) and tokenized as transformers does. */
+async function modelCounter(dir: string): Promise<TokenCounter> {
+  const { loadHfTokenizer } = await import('../model/hf-tokenizer.js');
+  const { loadChatTemplate } = await import('../model/chat-template.js');
+  const { contentText } = await import('../data/chat-validate.js');
+  const tok = loadHfTokenizer(dir);
+  const tpl = loadChatTemplate(dir, tok);
+  const n = (s: string) => (s ? tok.encode(s, { add_special_tokens: false }).length : 0);
+  const assistant = (ms: Message[]) => ms.reduce((a, m) => a + (m.role === 'assistant' && m.weight !== 0 ? n(contentText(m.content)) : 0), 0);
+  return {
+    name: tpl ? `${dir} (tokenizer and chat template)` : `${dir} (tokenizer; no chat template: message contents only)`,
+    count: ({ messages, tools }) => ({
+      all: tpl ? n(tpl.render(messages, { add_generation_prompt: false, tools })) : messages.reduce((a, m) => a + n(contentText(m.content)), 0),
+      assistant: assistant(messages),
+    }),
+  };
+}
+
 export async function dataValidateCommand(file: string, opts: DataValidateFlags = {}): Promise<void> {
-  const { validateChatFile } = await import('../data/chat-validate.js');
+  const { validateChatFile, tiktokenCounter } = await import('../data/chat-validate.js');
   const { existsSync } = await import('node:fs');
   if (!existsSync(file)) throw new RepriseError('E_INPUT', `${file}: file not found`, 'pass an OpenAI chat JSONL file, one {"messages": [...]} per line');
-  const r = validateChatFile(file, { maxTokens: opts.maxTokens !== undefined ? Number(opts.maxTokens) : undefined });
+  if (opts.encoding && opts.tokenizer) throw new InputError('give --encoding (OpenAI models) or --tokenizer DIR (a model\'s own), not both', { field: 'tokenizer' });
+  if (opts.encoding && !['o200k_base', 'cl100k_base'].includes(opts.encoding)) throw new InputError(`--encoding must be o200k_base or cl100k_base, got "${opts.encoding}"`, { field: 'encoding' });
+  const counter = opts.tokenizer ? await modelCounter(opts.tokenizer) : await tiktokenCounter((opts.encoding ?? 'o200k_base') as 'o200k_base' | 'cl100k_base');
+  const r = await validateChatFile(file, { maxTokens: opts.maxTokens !== undefined ? Number(opts.maxTokens) : undefined, counter });
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else {
     const out: string[] = [];
     for (const e of r.errors) out.push(`${file}:${e.line}: ${e.key}: ${e.message}`);
-    out.push(`${r.examples} example(s), ${r.errors.length} error(s)${r.errors.length ? ': ' + Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ') : ''}`);
+    out.push(`${r.examples} example(s) (chat ${r.formats.chat}, preference ${r.formats.preference} valid), ${r.errors.length} error(s)${r.errors.length ? ': ' + Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ') : ''}`);
     const t = r.tokens;
-    out.push(`tokens${t.estimated ? ' (estimated)' : ''}: total ${t.total}, assistant ${t.assistant}, per example min ${t.min} / p50 ${t.p50} / mean ${t.mean.toFixed(1)} / p95 ${t.p95} / max ${t.max}; ${r.too_long} over the limit`);
+    out.push(`tokens (${t.tokenizer}): total ${t.total}, assistant ${t.assistant}, per example min ${t.min} / p50 ${t.p50} / mean ${t.mean.toFixed(1)} / p95 ${t.p95} / max ${t.max}; ${r.too_long} over the limit`);
     const widest = Math.max(1, ...r.histogram.map((b) => b.count));
     for (const b of r.histogram) out.push(`  ${`[${b.lo}, ${b.hi})`.padEnd(16)} ${String(b.count).padStart(7)} ${'#'.repeat(Math.round((40 * b.count) / widest))}`);
     process.stdout.write(out.join('\n') + '\n');

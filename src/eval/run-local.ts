@@ -2,7 +2,7 @@
 // completion, each record appended to a per-sample JSONL as its batch completes, so a killed eval resumes
 // without redoing or duplicating samples.
 
-import type { LocalModel } from '../inference/local.js';
+import { gptLM, type LocalModel } from '../inference/local.js';
 import type { ChatMessage } from '../inference/local.js';
 import type { EvalConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
@@ -51,8 +51,7 @@ export async function evalLocal(opts: {
     for (let i = 0; i < mine.length; i += cfg.batch_size) {
       const batch = mine.slice(i, i + cfg.batch_size);
       const res = sampleBatch(
-        model.params,
-        model.cfg,
+        gptLM(model),
         batch.map((j) => tok.encodePrompt(j.p.messages)),
         { temperature: greedy ? 0 : cfg.temperature, top_p: cfg.top_p, max_tokens: cfg.max_tokens },
         tok.eos,

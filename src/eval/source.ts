@@ -3,7 +3,6 @@
 
 import type { ChatRequest, ChatResult, EndpointConfig, FailureCounts } from '../inference/openai-client.js';
 import { OpenAIPool, splitThink } from '../inference/openai-client.js';
-import { hashJson } from '../util/hash.js';
 import { InputError } from '../util/errors.js';
 
 export interface SourceInfo {
@@ -44,7 +43,7 @@ export async function checkpointSource(path: string, backend: 'wasm' | 'cpu' = '
   const b = await LocalChatBackend.load([{ id, path }], backend);
   let failed = 0;
   return {
-    info: { kind: 'checkpoint', model: id, checkpoint: path, checkpoint_sha256: b.sha256(id), chat_template_sha256: hashJson({ template: 'reprise-char-v1', tokenizer: b.tokenizerSpec(id) }) },
+    info: { kind: 'checkpoint', model: id, checkpoint: path, checkpoint_sha256: b.sha256(id), chat_template_sha256: b.chatTemplateSha256(id) },
     chat: async (req) => {
       try {
         const g = await b.chat(id, req);

@@ -1,38 +1,50 @@
-// Reprise's own checkpoints as a ChatBackend: the tokenizer's chat template, n rows sampled in one batch, a
-// seeded Rng per row (same seed, same completions), stop strings cut afterwards. Loads tfjs: import it lazily.
+// Local checkpoints (ours and Hugging Face directories) as a ChatBackend: the model's chat template, n rows
+// sampled in one batch, a seeded Rng per row (same seed, same completions), stop strings cut afterwards.
+// A chat completion's text starts with the template's generation prefix (e.g. "<think>\n" of R1-distill
+// templates, which the prompt already holds): callers see the whole answer, so reasoning splits and format
+// rewards work as they do on a template without a prefill. Loads tfjs: import it lazily.
 
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { disposeModel, initBackend, loadModel, type BackendName, type LocalModel } from './local.js';
-import type { TokenizerSpec } from '../model/tokenizer.js';
-import { sampleBatch } from './sample.js';
+import { checkpointFile, loadGenerationModel, type GenerationModel } from './generation-model.js';
+import { isHfDir } from '../model/hf-model.js';
+import type { BackendName } from '../model/backend.js';
+import { encodeChatPrompt, type TemplateMessage } from '../model/chat-template.js';
+import type { Tokenizer } from '../model/tokenizer.js';
 import { Rng } from '../util/rng.js';
 import { InputError, RegistryError } from '../util/errors.js';
 import { applyStop, type BackendModel, type ChatBackend, type CompletionRequest, type Generation } from './chat-backend.js';
 import type { ChatRequest } from './openai-client.js';
 
-interface Loaded { info: BackendModel; model: LocalModel; sha256: string }
-
-/** A checkpoint directory (holding model.safetensors) or the file itself. */
-export function checkpointFile(path: string): string {
-  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'model.safetensors') : path;
-  if (!existsSync(file)) throw new InputError('checkpoint not found', { file, hint: 'name a directory with model.safetensors, e.g. .reprise/stages/grpo-<hash>/' });
-  return file;
-}
+interface Loaded { info: BackendModel; model: GenerationModel }
 
 export function defaultModelId(path: string): string {
   const p = path.replace(/\/+$/, '');
   return basename(p.endsWith('.safetensors') ? p.slice(0, -'.safetensors'.length) : p);
 }
 
+/** One string per token whose concatenation is the decoded text; a token that ends inside a UTF-8 character gives "". */
+export function decodePieces(tok: Tokenizer, ids: readonly number[]): string[] {
+  const pieces: string[] = [];
+  let emitted = '';
+  ids.forEach((_, i) => {
+    const text = tok.decode(ids.slice(0, i + 1));
+    if (i < ids.length - 1 && (text.endsWith('\uFFFD') || !text.startsWith(emitted))) return pieces.push('');
+    pieces.push(text.slice(emitted.length));
+    emitted = text;
+  });
+  return pieces;
+}
+
 /**
  * Refuses, before tokenizing (a prompt of megabytes must not reach the tokenizer), text that cannot fit the
  * context even if every token were the longest one in the vocabulary.
  */
-function fitsBeforeEncoding(id: string, m: LocalModel, chars: number): void {
-  const longest = Math.max(...m.tokenizer.vocab.map((t) => t.length));
-  if (chars > m.cfg.context_length * longest) throw new InputError(`a prompt of ${chars} characters cannot fit: the context of ${id} is ${m.cfg.context_length} tokens`, { field: 'messages', hint: 'shorten the prompt' });
+function fitsBeforeEncoding(id: string, m: GenerationModel, chars: number): void {
+  if (chars > m.contextLength * m.maxTokenChars) throw new InputError(`a prompt of ${chars} characters cannot fit: the context of ${id} is ${m.contextLength} tokens`, { field: 'messages', hint: 'shorten the prompt' });
 }
+
+const chars = (content: unknown) => (typeof content === 'string' ? content.length : JSON.stringify(content ?? '').length);
 
 export class LocalChatBackend implements ChatBackend {
   private readonly byId = new Map<string, Loaded>();
@@ -41,17 +53,16 @@ export class LocalChatBackend implements ChatBackend {
 
   /** Loads every checkpoint now; ids default to the directory names. */
   static async load(checkpoints: { id?: string; path: string }[], backend: BackendName = 'wasm'): Promise<LocalChatBackend> {
-    await initBackend(backend);
     const b = new LocalChatBackend();
     for (const c of checkpoints) {
       const id = c.id ?? defaultModelId(c.path);
       try {
-        const file = checkpointFile(c.path);
-        const { model, sha256 } = loadModel(file);
-        b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model, sha256 });
+        const model = await loadGenerationModel(c.path, backend);
+        const file = isHfDir(c.path) ? join(c.path, 'config.json') : checkpointFile(c.path);
+        b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model });
       } catch (e) {
         b.dispose();
-        throw new InputError(`cannot serve model "${id}" (${c.path}): ${(e as Error).message.split('\n')[0]}`, { hint: 'name a directory holding a model.safetensors that Reprise wrote, or leave the model out' });
+        throw new InputError(`cannot serve model "${id}" (${c.path}): ${(e as Error).message.split('\n')[0]}`, { hint: 'name a directory holding a model.safetensors that Reprise wrote or a Hugging Face checkpoint (config.json), or leave the model out' });
       }
     }
     return b;
@@ -62,15 +73,16 @@ export class LocalChatBackend implements ChatBackend {
   }
 
   sha256(id: string): string {
-    return this.get(id).sha256;
+    return this.get(id).model.sha256;
   }
 
-  tokenizerSpec(id: string): TokenizerSpec {
-    return this.get(id).model.tokenizer.spec;
+  /** Hash of the chat template (and what it renders with) the model's prompts are made with. */
+  chatTemplateSha256(id: string): string {
+    return this.get(id).model.template.sha256;
   }
 
   dispose(): void {
-    for (const m of this.byId.values()) disposeModel(m.model);
+    for (const m of this.byId.values()) m.model.dispose();
     this.byId.clear();
   }
 
@@ -81,36 +93,32 @@ export class LocalChatBackend implements ChatBackend {
   }
 
   async chat(model: string, req: ChatRequest): Promise<Generation> {
-    const m = this.get(model);
-    fitsBeforeEncoding(model, m.model, req.messages.reduce((a, x) => a + x.content.length, 0));
-    return this.generate(model, m.model, m.model.tokenizer.encodePrompt(req.messages), req);
+    const m = this.get(model).model;
+    fitsBeforeEncoding(model, m, req.messages.reduce((a, x) => a + chars(x.content), 0));
+    const p = encodeChatPrompt(m.template, m.tokenizer, req.messages as TemplateMessage[]);
+    return this.generate(model, m, p.ids, req, p.generationPrefix);
   }
 
   async complete(model: string, req: CompletionRequest): Promise<Generation> {
-    const m = this.get(model);
-    fitsBeforeEncoding(model, m.model, req.prompt.length);
-    return this.generate(model, m.model, [m.model.tokenizer.bos, ...m.model.tokenizer.encode(req.prompt)], req);
+    const m = this.get(model).model;
+    fitsBeforeEncoding(model, m, req.prompt.length);
+    return this.generate(model, m, m.tokenizer.encode(req.prompt, { add_special_tokens: true }), req, '');
   }
 
-  private generate(id: string, m: LocalModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): Generation {
-    if (prompt.length >= m.cfg.context_length) throw new InputError(`the prompt is ${prompt.length} tokens; the context of ${id} is ${m.cfg.context_length}, leaving no room for a completion`, { field: 'messages', hint: 'shorten the prompt' });
+  private generate(id: string, m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
+    if (prompt.length >= m.contextLength) throw new InputError(`the prompt is ${prompt.length} tokens; the context of ${id} is ${m.contextLength}, leaving no room for a completion`, { field: 'messages', hint: 'shorten the prompt' });
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`n must be an integer in 1..128, got ${n}`, { field: 'n' });
-    const room = m.cfg.context_length - prompt.length;
+    const room = m.contextLength - prompt.length;
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const tok = m.tokenizer;
-    const res = sampleBatch(
-      m.params,
-      m.cfg,
+    const res = m.sample(
       Array.from({ length: n }, () => prompt),
-      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? room, room) },
-      tok.eos,
-      tok.pad,
+      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? Math.min(room, 4096), room) },
       Array.from({ length: n }, (_, i) => new Rng(`serve/${seed}/${i}`)),
     );
     const choices = res.map((r) => {
-      const ids = r.finished ? r.tokens.slice(0, -1) : r.tokens;
-      return applyStop(ids.map((id) => tok.decode([id])), req.stop, r.finished);
+      const pieces = decodePieces(m.tokenizer, r.finished ? r.tokens.slice(0, -1) : r.tokens);
+      return applyStop(prefix ? [prefix, ...pieces] : pieces, req.stop, r.finished);
     });
     return { choices, prompt_tokens: prompt.length, completion_tokens: res.reduce((s, r) => s + r.tokens.length, 0) };
   }

@@ -2,7 +2,8 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { CharTokenizer, type TokenizerSpec } from './tokenizer.js';
-import { initParams, variableFrom, type GptConfig, type Params } from './gpt.js';
+import { forward, head, hidden, initParams, variableFrom, type GptConfig, type Params } from './gpt.js';
+import type { CausalLM } from './causal-lm.js';
 import { loadSafetensors, saveSafetensors } from './checkpoint.js';
 import { InputError } from '../util/errors.js';
 
@@ -54,4 +55,21 @@ export function loadModel(path: string): LoadedModel {
 
 export function disposeModel(m: LocalModel): void {
   for (const v of Object.values(m.params)) v.dispose();
+}
+
+/** Our GPT as a CausalLM: the same tfjs ops as gpt.ts's forward and the sampler always used (bit-identical). */
+export function gptLM(m: Pick<LocalModel, 'cfg' | 'params'>, eos: number[] = []): CausalLM {
+  const { cfg, params: p } = m;
+  return {
+    config: { arch: 'gpt', vocab_size: cfg.vocab_size, max_context: cfg.context_length, eos_token_ids: eos },
+    trainable: p,
+    forward: (ids) => forward(p, cfg, ids),
+    step: (x) => {
+      const [B, T] = x.ids.shape;
+      const h = hidden(p, cfg, x.ids, tf.tensor2d(x.positions, [B, T], 'int32'), x.bias, x.cache);
+      if (!x.lastOnly || T === 1) return head(p, h);
+      return head(p, h.reshape([B, T, cfg.d_model]).slice([0, T - 1, 0], [B, 1, cfg.d_model]).reshape([B, cfg.d_model]) as tf.Tensor2D);
+    },
+    dispose: () => disposeModel(m as LocalModel),
+  };
 }

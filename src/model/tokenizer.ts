@@ -7,6 +7,24 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * What the sampler, eval, trainers and server need of any tokenizer (our char one, or a tokenizer.json one).
+ * `add_special_tokens` is always explicit: transformers adds them by default and chat prompts must not have them.
+ */
+export interface Tokenizer {
+  /** Vocabulary size, added tokens included. */
+  readonly size: number;
+  readonly bos: number | undefined;
+  /** The primary eos id (what a training example ends with). */
+  readonly eos: number;
+  /** Every id that ends a generation (generation_config.json's eos_token_id may be a list). */
+  readonly eosIds: readonly number[];
+  readonly pad: number;
+  encode(text: string, opts: { add_special_tokens: boolean }): number[];
+  decode(ids: readonly number[], opts?: { skip_special_tokens?: boolean }): string;
+  tokenToId(token: string): number | undefined;
+}
+
 export interface TokenizerSpec {
   kind: 'char';
   /** Ordinary characters, one token each. */
@@ -17,7 +35,7 @@ export interface TokenizerSpec {
 
 export const DEFAULT_SPECIALS = ['<pad>', '<bos>', '<eos>', '<|system|>', '<|user|>', '<|assistant|>', '<think>', '</think>', '<answer>', '</answer>'];
 
-export class CharTokenizer {
+export class CharTokenizer implements Tokenizer {
   readonly vocab: string[];
   private readonly ids = new Map<string, number>();
   private readonly specialsByLength: string[];
@@ -38,15 +56,23 @@ export class CharTokenizer {
     return this.vocab.length;
   }
 
+  get eosIds(): readonly number[] {
+    return [this.eos];
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.ids.get(token);
+  }
+
   id(token: string): number {
     const i = this.ids.get(token);
     if (i === undefined) throw new InputError(`token ${JSON.stringify(token)} is not in the vocabulary`, { hint: `the tokenizer knows: ${this.vocab.join(' ')}` });
     return i;
   }
 
-  /** Greedy longest match of special tokens, else one character per token. */
-  encode(text: string): number[] {
-    const out: number[] = [];
+  /** Greedy longest match of special tokens, else one character per token; `add_special_tokens` prepends bos. */
+  encode(text: string, opts: { add_special_tokens?: boolean } = {}): number[] {
+    const out: number[] = opts.add_special_tokens ? [this.bos] : [];
     let i = 0;
     outer: while (i < text.length) {
       if (text[i] === '<') {
@@ -66,11 +92,12 @@ export class CharTokenizer {
     return out;
   }
 
-  decode(ids: readonly number[], opts: { stopAtEos?: boolean } = {}): string {
+  /** Drops pad and bos and stops at eos (unless `stopAtEos: false`); other specials are text unless skipped. */
+  decode(ids: readonly number[], opts: { stopAtEos?: boolean; skip_special_tokens?: boolean } = {}): string {
     let s = '';
     for (const id of ids) {
       if (id === this.eos && opts.stopAtEos !== false) break;
-      if (id === this.pad || id === this.bos) continue;
+      if (id === this.pad || id === this.bos || (opts.skip_special_tokens && id < this.spec.specials.length)) continue;
       s += this.vocab[id] ?? '';
     }
     return s;

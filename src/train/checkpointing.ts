@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, saveModel, type LocalModel } from '../model/lm.js';
+import type { Policy } from '../model/policy.js';
 import { AdamW } from './optim.js';
 import { readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
 import { NonFiniteError } from '../util/errors.js';
@@ -14,16 +14,12 @@ export interface Resumed {
 }
 
 /** Loads `ckpt` into the model and optimizer when it exists and trims the log to its step; else step 0. */
-export function resumeFrom(ckpt: string, logFile: string, model: LocalModel, opt: AdamW): Resumed {
+export function resumeFrom(ckpt: string, logFile: string, policy: Policy, opt: AdamW): Resumed {
   if (!existsSync(ckpt)) {
     writeJsonlAtomic(logFile, []);
     return { step: 0, elapsed_s: 0 };
   }
-  const { model: saved, state, extra } = loadModel(ckpt);
-  for (const [k, v] of Object.entries(saved.params)) {
-    model.params[k].assign(v);
-    v.dispose();
-  }
+  const { state, opt: extra } = policy.restore(ckpt);
   const step = Number(state.step);
   opt.load(extra, Number(state.opt_step));
   for (const t of Object.values(extra)) t.dispose();
@@ -32,8 +28,8 @@ export function resumeFrom(ckpt: string, logFile: string, model: LocalModel, opt
   return { step, elapsed_s: Number(state.elapsed_s ?? 0) };
 }
 
-export async function saveCheckpoint(ckpt: string, model: LocalModel, opt: AdamW, step: number, elapsed_s: number): Promise<void> {
-  await saveModel(ckpt, model, { step, opt_step: opt.step, elapsed_s }, opt.tensors());
+export async function saveCheckpoint(ckpt: string, policy: Policy, opt: AdamW, step: number, elapsed_s: number): Promise<void> {
+  await policy.saveCheckpoint(ckpt, { step, opt_step: opt.step, elapsed_s }, opt.tensors());
 }
 
 export function scalar(t: tf.Tensor): number {

@@ -3,7 +3,7 @@
 // are normalised over the whole batch, so the summed gradient equals the full-batch one).
 
 import * as tf from '@tensorflow/tfjs';
-import { forward, type GptConfig, type Params } from '../model/gpt.js';
+import type { CausalLM } from '../model/causal-lm.js';
 import type { PackedBatch } from './batch.js';
 import { entropy, tokenLogprobs } from './losses.js';
 import { clippedSurrogate, k3 } from './grpo-loss.js';
@@ -20,18 +20,18 @@ function microBatches(S: number, size: number): Rows[] {
 }
 
 /** Logits of rows r0..r1 [n*T, V], at the sampling temperature (as TRL does). */
-function logitsOf(p: Params, cfg: GptConfig, b: PackedBatch, { r0, r1 }: Rows, temperature: number): tf.Tensor2D {
-  const logits = forward(p, cfg, tf.tensor2d(b.inputs.subarray(r0 * b.T, r1 * b.T), [r1 - r0, b.T], 'int32'));
+function logitsOf(lm: CausalLM, b: PackedBatch, { r0, r1 }: Rows, temperature: number, seed?: number): tf.Tensor2D {
+  const logits = lm.forward(tf.tensor2d(b.inputs.subarray(r0 * b.T, r1 * b.T), [r1 - r0, b.T], 'int32'), { train: seed !== undefined, seed });
   return temperature === 1 ? logits : (logits.div(temperature) as tf.Tensor2D);
 }
 
 const targetsOf = (b: PackedBatch, { r0, r1 }: Rows) => tf.tensor1d(b.targets.subarray(r0 * b.T, r1 * b.T), 'int32');
 
 /** log π(token) at every position [S*T] without gradients, micro-batch by micro-batch. */
-export function batchLogprobs(p: Params, cfg: GptConfig, b: PackedBatch, temperature: number, microBatch: number): Float32Array {
+export function batchLogprobs(lm: CausalLM, b: PackedBatch, temperature: number, microBatch: number): Float32Array {
   const out = new Float32Array(b.B * b.T);
   for (const mb of microBatches(b.B, microBatch)) {
-    const lp = tf.tidy(() => tokenLogprobs(logitsOf(p, cfg, b, mb, temperature), targetsOf(b, mb)));
+    const lp = tf.tidy(() => tokenLogprobs(logitsOf(lm, b, mb, temperature), targetsOf(b, mb)));
     out.set(lp.dataSync() as Float32Array, mb.r0 * b.T);
     lp.dispose();
   }
@@ -39,8 +39,7 @@ export function batchLogprobs(p: Params, cfg: GptConfig, b: PackedBatch, tempera
 }
 
 export interface PassInputs {
-  params: Params;
-  cfg: GptConfig;
+  lm: CausalLM;
   batch: PackedBatch;
   /** Advantage of each token's sequence [S*T]. */
   adv: Float32Array;
@@ -54,6 +53,8 @@ export interface PassInputs {
   epsHigh: number;
   beta: number;
   microBatch: number;
+  /** Dropout masks (LoRA) of this pass are drawn from dropoutSeed + the micro-batch's first row. */
+  dropoutSeed: number;
 }
 
 export interface PassResult {
@@ -77,7 +78,7 @@ export function policyGradientPass(x: PassInputs): PassResult {
     const span = [mb.r0 * b.T, mb.r1 * b.T] as const;
     const mask = b.mask.subarray(...span);
     const { value, grads: g } = tf.variableGrads(() => {
-      const logits = logitsOf(x.params, x.cfg, b, mb, x.temperature);
+      const logits = logitsOf(x.lm, b, mb, x.temperature, x.dropoutSeed + mb.r0);
       const logp = tokenLogprobs(logits, targetsOf(b, mb));
       const old = x.oldLogp ? tf.tensor1d(x.oldLogp.subarray(...span)) : tf.tensor1d(logp.dataSync() as Float32Array);
       const ref = x.refLogp ? tf.tensor1d(x.refLogp.subarray(...span)) : undefined;
@@ -86,7 +87,7 @@ export function policyGradientPass(x: PassInputs): PassResult {
       entropySum += tf.sum(entropy(logits).mul(m)).dataSync()[0];
       if (ref) klSum += tf.sum(k3(logp, ref).mul(m)).dataSync()[0];
       return clippedSurrogate({ logp, oldLogp: old, refLogp: ref, adv: tf.tensor1d(x.adv.subarray(...span)), weights: tf.tensor1d(x.weights.subarray(...span)), epsLow: x.epsLow, epsHigh: x.epsHigh, beta: x.beta });
-    });
+    }, Object.values(x.lm.trainable));
     loss += value.dataSync()[0];
     value.dispose();
     for (const [k, t] of Object.entries(g)) {

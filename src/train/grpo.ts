@@ -4,7 +4,8 @@
 // from the paper. The sampling randomness of step s comes from (seed, s), so a resumed run repeats it.
 
 import * as tf from '@tensorflow/tfjs';
-import type { LocalModel } from '../model/lm.js';
+import type { Policy } from '../model/policy.js';
+import type { CausalLM } from '../model/causal-lm.js';
 import type { GrpoConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
 import { makeRewardAsync } from '../rewards/index.js';
@@ -14,7 +15,7 @@ import { packBatch } from './batch.js';
 import { clipFraction, groupAdvantages, tokenWeights } from './grpo-loss.js';
 import { batchLogprobs, policyGradientPass } from './grpo-pass.js';
 import { FiniteGuard, resumeFrom, saveCheckpoint } from './checkpointing.js';
-import { Rng } from '../util/rng.js';
+import { Rng, dropoutSeed } from '../util/rng.js';
 import { appendJsonl } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
 import type { ChatMessage } from '../model/tokenizer.js';
@@ -26,9 +27,9 @@ export interface GrpoPrompt {
 }
 
 export interface GrpoRun {
-  model: LocalModel;
+  model: Policy;
   /** The frozen reference policy for the KL term (needed when beta > 0). */
-  reference?: LocalModel;
+  reference?: CausalLM;
   prompts: GrpoPrompt[];
   cfg: GrpoConfig;
   seed: number;
@@ -39,10 +40,10 @@ export interface GrpoRun {
 
 export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s: number; sample_tokens_per_s: number }> {
   const { model, cfg } = run;
-  const tok = model.tokenizer;
+  const { lm, codec } = model;
   const G = cfg.group_size;
   const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeRewardAsync(r.name, r.params) }));
-  const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
+  const opt = new AdamW(lm.trainable, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
   const guard = new FiniteGuard('grpo', resumed.step);
   const progress = new Progress({ label: 'grpo', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
@@ -57,13 +58,13 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
     for (let step = resumed.step; step < cfg.steps; step++) {
       // 1. sample G completions for each of this step's prompts
       const prompts = Array.from({ length: cfg.prompts_per_step }, (_, i) => run.prompts[order[(step * cfg.prompts_per_step + i) % order.length]]);
-      const promptIds = prompts.flatMap((p) => Array<number[]>(G).fill(tok.encodePrompt(p.messages)));
+      const promptIds = prompts.flatMap((p) => Array<number[]>(G).fill(codec.encodePrompt(p.messages)));
       const ts = Date.now();
-      const samples = sampleBatch(model.params, model.cfg, promptIds, cfg, tok.eos, tok.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
+      const samples = sampleBatch(lm, promptIds, cfg, codec.eosIds, codec.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
       const stepSampleS = (Date.now() - ts) / 1000;
       sampleSecs += stepSampleS;
       // 2. rewards, per function and weighted total
-      const texts = samples.map((s) => tok.decode(s.tokens));
+      const texts = samples.map((s, i) => codec.prefill(prompts[Math.floor(i / G)].messages) + codec.decode(s.tokens));
       const perFn: Record<string, (number | null)[]> = {};
       const total = new Array<number>(samples.length).fill(0);
       for (const r of rewardFns) {
@@ -74,7 +75,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       // 3. group-relative advantages
       const adv = groupAdvantages(total, G, cfg.scale_rewards);
       // 4. the batch: prompt + completion, loss on completion tokens
-      const batch = packBatch(promptIds.map((prompt, i) => ({ prompt, completion: samples[i].tokens })), tok.pad, model.cfg.context_length);
+      const batch = packBatch(promptIds.map((prompt, i) => ({ prompt, completion: samples[i].tokens })), codec.pad, lm.config.max_context);
       const completionTokens = sum(batch.mask);
       sampledTokens += completionTokens;
       const S = batch.B;
@@ -84,8 +85,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const weights = tokenWeights(batch.mask, S, T, cfg.loss_type, cfg.max_tokens);
       const mb = cfg.micro_batch_size;
       // with one pass the sampling policy is the current one: π_old is π_θ detached, no extra forward
-      const oldLogp = cfg.ppo_epochs > 1 ? batchLogprobs(model.params, model.cfg, batch, cfg.temperature, mb) : undefined;
-      const refLogp = cfg.beta > 0 && run.reference ? batchLogprobs(run.reference.params, model.cfg, batch, cfg.temperature, mb) : undefined;
+      const oldLogp = cfg.ppo_epochs > 1 ? batchLogprobs(lm, batch, cfg.temperature, mb) : undefined;
+      const refLogp = cfg.beta > 0 && run.reference ? batchLogprobs(run.reference, batch, cfg.temperature, mb) : undefined;
       const lr = lrAt(step, schedule);
       let loss = 0;
       let clipFrac = 0;
@@ -94,7 +95,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       let gradNorm = 0;
       // 5. policy-gradient passes over the sampled batch
       for (let epoch = 0; epoch < cfg.ppo_epochs; epoch++) {
-        const pass = policyGradientPass({ params: model.params, cfg: model.cfg, batch, adv: advTok, weights, temperature: cfg.temperature, oldLogp, refLogp, epsLow: cfg.epsilon, epsHigh, beta: cfg.beta, microBatch: mb });
+        const pass = policyGradientPass({ lm, batch, adv: advTok, weights, temperature: cfg.temperature, oldLogp, refLogp, epsLow: cfg.epsilon, epsHigh, beta: cfg.beta, microBatch: mb, dropoutSeed: dropoutSeed(run.seed, step * 1000 + epoch) });
         try {
           guard.check(step, { 'the loss': pass.loss });
           const norm = opt.apply(pass.grads, lr);

@@ -2,8 +2,7 @@
 // Reads top to bottom: batch → loss → step → log → checkpoint. Resumes from its last checkpoint.
 
 import * as tf from '@tensorflow/tfjs';
-import type { LocalModel } from '../model/lm.js';
-import { forward } from '../model/gpt.js';
+import type { Policy } from '../model/policy.js';
 import type { ChatMessage } from '../model/tokenizer.js';
 import type { SftConfig } from '../config/recipe.js';
 import { AdamW } from './optim.js';
@@ -11,12 +10,12 @@ import { lrAt } from './schedule.js';
 import { maskedCrossEntropy } from './losses.js';
 import { packBatch, type Example } from './batch.js';
 import { FiniteGuard, resumeFrom, saveCheckpoint, scalar } from './checkpointing.js';
-import { Rng } from '../util/rng.js';
+import { Rng, dropoutSeed } from '../util/rng.js';
 import { appendJsonl } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
 
 export interface SftRun {
-  model: LocalModel;
+  model: Policy;
   conversations: { messages: ChatMessage[] }[];
   cfg: SftConfig;
   seed: number;
@@ -50,9 +49,9 @@ function epochPermutation(epoch: number, n: number, seed: number): number[] {
 
 export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: number; tokens_per_s: number }> {
   const { model, cfg } = run;
-  const tok = model.tokenizer;
-  const examples: Example[] = run.conversations.map((c) => tok.encodeChat(c.messages));
-  const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
+  const { lm, codec } = model;
+  const examples: Example[] = run.conversations.map((c) => codec.encodeChat(c.messages));
+  const opt = new AdamW(lm.trainable, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
   const guard = new FiniteGuard('sft', resumed.step);
   const progress = new Progress({ label: 'sft', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
@@ -62,13 +61,10 @@ export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: n
   const schedule = { lr: cfg.lr, warmup_steps: cfg.warmup_steps, total_steps: cfg.steps, min_lr_ratio: cfg.min_lr_ratio };
   try {
     for (let step = resumed.step; step < cfg.steps; step++) {
-      const batch = packBatch(batchIndices(step, cfg.batch_size, examples.length, run.seed).map((i) => examples[i]), tok.pad, model.cfg.context_length);
-      const { value, grads } = tf.variableGrads(() =>
-        maskedCrossEntropy(
-          forward(model.params, model.cfg, tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32')),
-          tf.tensor1d(batch.targets, 'int32'),
-          tf.tensor1d(batch.mask),
-        ),
+      const batch = packBatch(batchIndices(step, cfg.batch_size, examples.length, run.seed).map((i) => examples[i]), codec.pad, lm.config.max_context);
+      const { value, grads } = tf.variableGrads(
+        () => maskedCrossEntropy(lm.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), { train: true, seed: dropoutSeed(run.seed, step) }), tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.mask)),
+        Object.values(lm.trainable),
       );
       const lr = lrAt(step, schedule);
       const loss = scalar(value);

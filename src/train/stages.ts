@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Recipe } from '../config/recipe.js';
 import { initBackend } from '../model/backend.js';
 import { DEFAULT_SPECIALS, type ChatMessage, type TokenizerSpec } from '../model/tokenizer.js';
-import { createModel, disposeModel, loadModel, saveModel } from '../model/lm.js';
+import { createModel, disposeModel, gptLM, loadModel, saveModel } from '../model/lm.js';
+import { gptPolicy } from '../model/policy.js';
 import { countParams } from '../model/gpt.js';
 import { trainSft } from './sft.js';
 import { trainGrpo, type GrpoPrompt } from './grpo.js';
@@ -30,7 +31,7 @@ export async function initStage(recipe: Recipe, spec: TokenizerSpec, dir: string
 export async function sftStage(recipe: Recipe, initPath: string, dataPath: string, dir: string): Promise<Record<string, unknown>> {
   const { model } = loadModel(initPath);
   const conversations = readJsonl<{ messages: ChatMessage[] }>(dataPath);
-  const r = await trainSft({ model, conversations, cfg: recipe.sft, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
+  const r = await trainSft({ model: gptPolicy(model), conversations, cfg: recipe.sft, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
   const sha = await saveModel(join(dir, 'model.safetensors'), model);
   disposeModel(model);
   return { sha256: sha, ...r };
@@ -40,7 +41,7 @@ export async function grpoStage(recipe: Recipe, sftPath: string, dataPath: strin
   const { model } = loadModel(sftPath);
   const reference = recipe.grpo.beta > 0 ? loadModel(sftPath).model : undefined;
   const prompts = readJsonl<GrpoPrompt>(dataPath).map((r): GrpoPrompt => ({ id: r.id, messages: r.messages, answer: r.answer }));
-  const r = await trainGrpo({ model, reference, prompts, cfg: recipe.grpo, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
+  const r = await trainGrpo({ model: gptPolicy(model), reference: reference && gptLM(reference), prompts, cfg: recipe.grpo, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
   const sha = await saveModel(join(dir, 'model.safetensors'), model);
   disposeModel(model);
   if (reference) disposeModel(reference);

@@ -76,3 +76,8 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/** A 31-bit integer seed for tfjs dropout, derived from a run seed and a step (a resumed run repeats its masks). */
+export function dropoutSeed(seed: number, step: number): number {
+  return new Rng(`dropout/${seed}/${step}`).nextU32() >>> 1;
+}

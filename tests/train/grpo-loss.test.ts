@@ -116,7 +116,7 @@ describe('a policy-gradient step', () => {
 
 describe('micro-batched policy-gradient pass', () => {
   it('sums to the same gradient, loss, entropy and KL as one full batch', async () => {
-    const { createModel } = await import('../../src/model/lm.js');
+    const { createModel, gptLM } = await import('../../src/model/lm.js');
     const { packBatch } = await import('../../src/train/batch.js');
     const { policyGradientPass, batchLogprobs } = await import('../../src/train/grpo-pass.js');
     const { DEFAULT_SPECIALS } = await import('../../src/model/tokenizer.js');
@@ -129,8 +129,8 @@ describe('micro-batched policy-gradient pass', () => {
     const adv = new Float32Array(4 * batch.T);
     [1, -1, 0.5, -0.5].forEach((a, s) => adv.fill(a, s * batch.T, (s + 1) * batch.T));
     const weights = tokenWeights(batch.mask, 4, batch.T, 'grpo', 8);
-    const refLogp = batchLogprobs(ref.params, ref.cfg, batch, 1, 3);
-    const run = (microBatch: number) => policyGradientPass({ params: m.params, cfg: m.cfg, batch, adv, weights, temperature: 1, refLogp, epsLow: 0.2, epsHigh: 0.2, beta: 0.1, microBatch });
+    const refLogp = batchLogprobs(gptLM(ref), batch, 1, 3);
+    const run = (microBatch: number) => policyGradientPass({ lm: gptLM(m), batch, adv, weights, temperature: 1, refLogp, epsLow: 0.2, epsHigh: 0.2, beta: 0.1, microBatch, dropoutSeed: 0 });
     const whole = run(4);
     const parts = run(1);
     expect(parts.loss).toBeCloseTo(whole.loss, 5);

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/model/backend.js';
-import { createModel, disposeModel, loadModel } from '../../src/model/lm.js';
+import { createModel, disposeModel, gptLM, loadModel } from '../../src/model/lm.js';
+import { gptPolicy } from '../../src/model/policy.js';
 import { mm } from '../../src/model/gpt.js';
 import { trainSft } from '../../src/train/sft.js';
 import { trainGrpo } from '../../src/train/grpo.js';
@@ -38,7 +39,7 @@ describe('training steps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-sft-'));
     const model = createModel(tiny, spec, 1);
     const before = tf.memory().numTensors;
-    await trainSft({ model, conversations: data.sft, cfg: { ...recipe.sft, steps: 12, batch_size: 8, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    await trainSft({ model: gptPolicy(model), conversations: data.sft, cfg: { ...recipe.sft, steps: 12, batch_size: 8, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<{ loss: number }>(join(dir, 'log.jsonl'));
     expect(rows.length).toBe(12);
@@ -51,7 +52,7 @@ describe('training steps', () => {
     const reference = createModel(tiny, spec, 2); // a different policy, so the KL term is non-zero from the first step
     const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
     const before = tf.memory().numTensors;
-    await trainGrpo({ model, reference, prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    await trainGrpo({ model: gptPolicy(model), reference: gptLM(reference), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<Record<string, number>>(join(dir, 'log.jsonl'));
     expect(rows.length).toBe(2);
@@ -72,9 +73,9 @@ describe('training steps', () => {
     const run = { conversations: data.sft, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') };
     const cfg = { ...recipe.sft, steps: 3, batch_size: 4, checkpoint_every: 1, log_every: 1 };
     const model = createModel(tiny, spec, 1);
-    await trainSft({ ...run, model, cfg });
+    await trainSft({ ...run, model: gptPolicy(model), cfg });
     const before = tf.memory().numTensors;
-    await expect(trainSft({ ...run, model, cfg: { ...cfg, steps: 6, lr: 1e308 } })).rejects.toThrow(/^sft: .* at step 3; training stopped, keeping the last finite checkpoint \(3 steps done\)/);
+    await expect(trainSft({ ...run, model: gptPolicy(model), cfg: { ...cfg, steps: 6, lr: 1e308 } })).rejects.toThrow(/^sft: .* at step 3; training stopped, keeping the last finite checkpoint \(3 steps done\)/);
     expect(tf.memory().numTensors).toBe(before);
     expect(allFinite(run.ckpt)).toEqual({ ok: true, step: 3 });
     expect(readJsonl<{ step: number }>(run.logFile).map((r) => r.step)).toEqual([0, 1, 2]);
@@ -86,7 +87,7 @@ describe('training steps', () => {
     const model = createModel(tiny, spec, 1);
     const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
     const before = tf.memory().numTensors;
-    await expect(trainGrpo({ model, prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, beta: 0, lr: 1e308, checkpoint_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') })).rejects.toThrow(/^grpo: .* at step 0; training stopped before any checkpoint/);
+    await expect(trainGrpo({ model: gptPolicy(model), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, beta: 0, lr: 1e308, checkpoint_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') })).rejects.toThrow(/^grpo: .* at step 0; training stopped before any checkpoint/);
     expect(tf.memory().numTensors).toBe(before);
     expect(existsSync(join(dir, 'ckpt.safetensors'))).toBe(false);
     disposeModel(model);
