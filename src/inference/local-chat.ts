@@ -19,8 +19,10 @@ import type { ChatRequest } from './openai-client.js';
 interface Served {
   chatPrompt(messages: ChatRequest['messages']): number[];
   textPrompt(text: string): number[];
-  /** Longest completion a prompt of this length leaves room for. */
+  /** Longest completion a prompt of this length leaves room for (learned positions), Infinity for RoPE models. */
   room(promptLength: number): number;
+  /** max_tokens when the request has none: the rest of the context (max_position_embeddings for RoPE models). */
+  defaultMax(promptLength: number): number;
   sample(prompts: number[][], s: { temperature: number; top_p: number; max_tokens: number }, rows: Rng[]): { tokens: number[]; finished: boolean }[];
   /** The completion's text, one piece per token (eos already removed). */
   pieces(ids: number[]): string[];
@@ -36,6 +38,7 @@ function gptServed(m: LocalModel): Served {
     chatPrompt: (messages) => tok.encodePrompt(messages),
     textPrompt: (text) => [tok.bos, ...tok.encode(text)],
     room: (n) => m.cfg.context_length - n,
+    defaultMax: (n) => m.cfg.context_length - n,
     sample: (prompts, s, rows) => sampleBatch(gptLM(m), prompts, s, tok.eos, tok.pad, rows),
     pieces: (ids) => ids.map((id) => tok.decode([id])),
     templateSha256: hashJson({ template: 'reprise-char-v1', tokenizer: tok.spec }),
@@ -49,7 +52,11 @@ function hfServed(g: GenerationModel, maxPositions: number): Served {
   return {
     chatPrompt: (messages) => encodeChatPrompt(g.template, tok, messages.map((m) => ({ role: m.role, content: m.content }))).ids,
     textPrompt: (text) => tok.encode(text, { add_special_tokens: true }),
-    room: (n) => Math.max(1, maxPositions - n),
+    room: () => Infinity,
+    defaultMax: (n) => {
+      if (n >= maxPositions) throw new InputError(`the prompt has ${n} tokens, max_position_embeddings is ${maxPositions}`, { field: 'max_tokens', hint: 'set max_tokens to generate past the trained context anyway' });
+      return maxPositions - n;
+    },
     sample: (prompts, s, rows) => g.sample(prompts, s, rows),
     pieces: (ids) => {
       const out: string[] = [];
@@ -143,7 +150,7 @@ export class LocalChatBackend implements ChatBackend {
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
     const res = m.sample(
       Array.from({ length: n }, () => prompt),
-      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? room, room) },
+      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? m.defaultMax(prompt.length), room) },
       Array.from({ length: n }, (_, i) => new Rng(`serve/${seed}/${i}`)),
     );
     const choices = res.map((r) => {
