@@ -55,7 +55,8 @@ function ev(node: MathNode): Q {
   const n = node as unknown as { type: string; value?: unknown; op?: string; fn?: string | { name: string }; args?: MathNode[]; content?: MathNode };
   switch (n.type) {
     case 'ConstantNode': {
-      const s = String(n.value);
+      const v = n.value as { toFixed?: () => string } | number;
+      const s = typeof v === 'object' && v && typeof v.toFixed === 'function' ? v.toFixed() : String(v);
       const m = /^(\d+)(?:\.(\d+))?$/.exec(s);
       if (!m) throw new NotExact();
       const frac = m[2] ?? '';

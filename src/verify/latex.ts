@@ -10,9 +10,17 @@ export interface Cleaned {
   textual: boolean;
 }
 
-const TEXT_CMDS = 'text|textbf|textit|textrm|texttt|mathrm|mathbf|mathit|mathsf|mbox|operatorname|boldsymbol|mathbb';
+const TEXT_CMDS = 'text|textbf|textit|textrm|texttt|textnormal|mathrm|mathbf|mathit|mathsf|mbox|operatorname|boldsymbol|mathbb';
 const TEXT_RE = new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{((?:[^{}]|\\{[^{}]*\\})*)\\}`, 'g');
-const UNIT_TAIL = new RegExp(`\\s*\\\\(?:text|mbox|mathrm|textrm)\\s*\\{\\s*[a-zA-Z][a-zA-Z. ]*\\}(?:\\s*\\^\\s*\\{?\\d\\}?)?\\s*$`);
+const UNIT_TAIL = new RegExp(`\\s*\\\\(?:text|mbox|mathrm|textrm|textnormal)\\s*\\{\\s*[a-zA-Z][a-zA-Z. ]*\\}(?:\\s*\\^\\s*\\{?\\d\\}?)?\\s*$`);
+/** 3^{\text{rd}}, 21^{\mathrm{st}}, 4^{th}, 12\text{th}, 5th: an ordinal is its number. */
+const ORDINALS = [
+  /(\d)\s*\^\s*\{\s*\\(?:text|mathrm|textrm|rm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}/g,
+  /(\d)\s*\^\s*\\(?:text|mathrm|textrm)\s*\{\s*(?:st|nd|rd|th)\s*\}/g,
+  /(\d)\s*\^\s*\{\s*(?:st|nd|rd|th)\s*\}/g,
+  /(\d)\s*\\(?:text|mathrm|textrm)\s*\{\s*(?:st|nd|rd|th)\s*\}/g,
+  /(\d)(?:st|nd|rd|th)(?![a-zA-Z])/g,
+];
 const PLAIN_UNIT_TAIL = /^([-+]?[\d.,]*\d(?:\s*\/\s*\d+)?)\s*(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]{2,}\.?)*(?:\s*\^\s*\d)?$/;
 
 export function cleanAnswer(raw: string): Cleaned {
@@ -28,6 +36,7 @@ export function cleanAnswer(raw: string): Cleaned {
   s = s.replace(/\\[dt]frac/g, '\\frac').replace(/\\[dt]binom/g, '\\binom');
   s = s.replace(/(^|[^\d^_.}])(\d+)\s*\\frac\s*\{(\d+)\}\s*\{(\d+)\}/g, '$1($2+\\frac{$3}{$4})');
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree/g, '');
+  for (const re of ORDINALS) s = s.replace(re, '$1');
   const percent = /\\?%/.test(s);
   s = s.replace(/\\?%/g, '').replace(/\\\$|USD/g, '');
   const textual = /^\s*\\(?:text|textbf|mbox|mathrm)\s*\{[^{}]*[a-zA-Z]{2}[^{}]*\}\s*\.?\s*$/.test(s);
