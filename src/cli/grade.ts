@@ -1,5 +1,6 @@
 // `reprise grade --input in.jsonl --output out.jsonl [--benchmark gsm8k] [--strict]`: extracts and judges each
-// line's completion against its gold. A malformed line is reported with its number and skipped; the output is
+// line's completion against its gold (a line with "finished": false, cut off by the length limit, is read strictly:
+// see src/verify/extract.ts). A malformed line is reported with its number and skipped; the output is
 // written atomically at the end, with a summary line on stderr.
 
 import { createReadStream, readFileSync } from 'node:fs';
@@ -7,13 +8,7 @@ import { createInterface } from 'node:readline';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Progress, log } from '../util/progress.js';
-import { extractAnswer, type ExtractPreset } from '../verify/extract.js';
-import { judge } from '../verify/equal.js';
-
-/** Benchmark names (as in evals/) to extraction presets; anything else uses "default". */
-export const BENCHMARK_PRESETS: Record<string, ExtractPreset> = {
-  gsm8k: 'gsm8k', math: 'math', math500: 'math', 'math-500': 'math', aime24: 'math', aime25: 'math', amc23: 'math',
-};
+import { BENCHMARK_PRESETS, gradeMath, presetFor } from '../verify/grade-math.js';
 
 export interface GradeSummary {
   graded: number;
@@ -43,14 +38,13 @@ export async function gradeCommand(opts: { input: string; output: string; benchm
       continue;
     }
     const bench = typeof row.benchmark === 'string' ? row.benchmark : opts.benchmark;
-    const preset = bench ? BENCHMARK_PRESETS[bench.toLowerCase()] : 'default';
+    const preset = bench ? presetFor(bench) : 'default';
     if (bench && !preset && !warned.has(bench)) {
       warned.add(bench);
       log(`[grade] no extraction preset for benchmark "${bench}"; using "default" (known: ${Object.keys(BENCHMARK_PRESETS).join(', ')})`);
     }
-    const { pred, rule } = extractAnswer(row.completion as string, { strict: opts.strict, preset: preset ?? 'default' });
-    const j = judge(String(row.gold), pred);
-    const correct = j.verdict === 'gold_unparsed' ? null : j.verdict === 'equal';
+    const j = gradeMath(String(row.gold), row.completion as string, { strict: opts.strict, preset: preset ?? 'default', finished: row.finished === false ? false : undefined });
+    const { pred, rule, correct } = j;
     s.graded++;
     if (correct === null) s.unjudged++;
     else if (correct) s.correct++;

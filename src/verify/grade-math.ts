@@ -3,7 +3,7 @@
 // benchmark-to-preset table lives here only, so no two of them can grade the same completion differently.
 
 import { extractAnswer, type ExtractPreset, type ExtractRule } from './extract.js';
-import { judge, type Verdict } from './equal.js';
+import { judge, type Judgement, type Verdict } from './equal.js';
 
 export interface GradeOptions {
   preset?: ExtractPreset;
@@ -27,8 +27,19 @@ export interface MathGrade {
 
 export function gradeMath(gold: string, completion: string, opts: GradeOptions = {}): MathGrade {
   const { pred, rule } = extractAnswer(completion, opts);
-  const j = judge(gold, pred, opts);
+  return graded(pred, rule, judge(gold, pred, opts));
+}
+
+function graded(pred: string | null, rule: ExtractRule | null, j: Judgement): MathGrade {
   return { pred, rule, verdict: j.verdict, via: j.via, correct: j.verdict === 'gold_unparsed' ? null : j.verdict === 'equal' };
+}
+
+/** Lenient and strict grades of one completion (an eval reports both); one check when both extract the same answer. */
+export function gradeMathBoth(gold: string, completion: string, opts: Omit<GradeOptions, 'strict'> = {}): { lenient: MathGrade; strict: MathGrade } {
+  const strict = gradeMath(gold, completion, { ...opts, strict: true });
+  const { pred, rule } = extractAnswer(completion, opts);
+  if (pred === strict.pred) return { lenient: { ...strict, rule }, strict };
+  return { lenient: graded(pred, rule, judge(gold, pred, opts)), strict };
 }
 
 /** Benchmark names (as in evals/) to extraction presets. */
