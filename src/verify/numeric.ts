@@ -125,6 +125,7 @@ export function constantsEqual(g: Expr, p: Expr, relTol: number, budget: Budget)
   if (g.huge || p.huge) throw new Undecided('too_large');
   const ea = exactValue(g.exactNode ?? g.node);
   const eb = exactValue(p.exactNode ?? p.node);
+  if (ea === 'too_large' || eb === 'too_large') throw new Undecided('too_large');
   if (ea && eb) return exactClose(ea, eb, relTol);
   // a float would round a 16+ digit literal (and Infinity would equal Infinity): exactly, or undecided
   if (g.exactNode || p.exactNode) throw new Undecided('too_large');
