@@ -86,8 +86,12 @@ export function isEquivalent(gold: string, pred: string | null, relTol = 1e-9): 
   return j.verdict === 'gold_unparsed' ? null : j.verdict === 'equal';
 }
 
-/** Two plain decimals: as doubles when both fit one exactly enough, else as exact rationals (never Infinity). */
+/** Two plain numbers: integers exactly; decimals within the tolerance, as doubles when both fit one, else as exact rationals (never Infinity). */
 function plainNumbersEqual(a: string, b: string, relTol: number): boolean {
+  if (!a.includes('.') && !b.includes('.')) {
+    const [x, y] = [decimal(a), decimal(b)];
+    return x.n === y.n && x.d === y.d;
+  }
   const digits = (s: string) => s.replace(/[^\d]/g, '').replace(/^0+/, '').length;
   if (digits(a) <= 15 && digits(b) <= 15) {
     const [x, y] = [Number(a), Number(b)];
