@@ -1,5 +1,6 @@
 // `npm run bench [-- verify|tiny-r1 ...]`: each benchmark writes reports/bench/<name>.json.
-//   verify  — verifications per second over MATH-500-style completions and the slowest single check.
+//   verify  — verifications per second over MATH-500-style completions and the slowest single check; agreement
+//             with the labels of the verifier's development set, by class.
 //   code    — wall time to score all 164 HumanEval canonical solutions in the sandbox; start-up per program.
 //   eval    — the eval harness's overhead: samples/s against an instant endpoint at concurrency 1, 16, 128;
 //             heap and RSS over 100,000 samples (flat: samples stream to disk).
@@ -15,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { runRecipe } from '../src/pipeline/run.js';
 import { initBackend } from '../src/model/backend.js';
 import { readJson, writeJsonAtomic } from '../src/util/fs.js';
-import { machine, packageVersions } from '../src/pipeline/provenance.js';
+import { gitState, machine, packageVersions } from '../src/pipeline/provenance.js';
 import type { StageDone } from '../src/pipeline/stages.js';
 import { readdirSync } from 'node:fs';
 
@@ -42,9 +43,9 @@ function matmulGflops(): number {
   return (2 * n ** 3) / (ms * 1e6);
 }
 
-/** Writes reports/bench/<name>.json (with the date and machine) and prints it. */
-function record(name: string, figures: Record<string, unknown>): void {
-  const out = { date: new Date().toISOString(), ...machine(), ...figures };
+/** Writes reports/bench/<name>.json (with the date, git commit and machine) and prints it. */
+async function record(name: string, figures: Record<string, unknown>): Promise<void> {
+  const out = { date: new Date().toISOString(), git: await gitState(root), ...machine(), ...figures };
   const file = join(root, 'reports/bench', `${name}.json`);
   writeJsonAtomic(file, out);
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
@@ -94,5 +95,5 @@ const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, u
 for (const name of which) {
   const bench = BENCHES[name];
   if (!bench) throw new Error(`unknown benchmark "${name}"; available: ${Object.keys(BENCHES).join(', ')}`);
-  record(bench[0], await bench[1]());
+  await record(bench[0], await bench[1]());
 }

@@ -1,10 +1,14 @@
 // Verification throughput: MATH-500-style completions (each solution's boxed answer restated in a few
-// equivalent or wrong forms) judged against the gold; reports checks/s and the slowest single check.
+// equivalent or wrong forms) judged against the gold; reports checks/s and the slowest single check. And agreement
+// with the labels of the development set (tests/fixtures/verify/devset, see its README), by class.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { extractAnswer } from './extract.js';
 import { judge, verifyStats, resetVerifyStats } from './equal.js';
+import { gradeMath } from './grade-math.js';
+import { InputError } from '../util/errors.js';
 
 interface Problem {
   id: string;
@@ -39,7 +43,67 @@ function completions(p: Problem): string[] {
   ];
 }
 
-export async function benchVerify(dataPath = resolve(process.cwd(), '../shared/benchmarks/math500/test.jsonl')): Promise<Record<string, number | string>> {
+export const DevItem = z
+  .object({
+    id: z.string(),
+    class: z.string(),
+    source: z.string(),
+    gold: z.string(),
+    completion: z.string(),
+    /** The careful grader's verdict. */
+    correct: z.boolean(),
+    preset: z.enum(['default', 'math', 'gsm8k']),
+    finished: z.boolean(),
+  })
+  .strict();
+export type DevItem = z.infer<typeof DevItem>;
+
+export const DEV_SET = 'tests/fixtures/verify/devset/dev.jsonl';
+
+export function readDevSet(path: string): DevItem[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((line, i) => [line, i + 1] as const)
+    .filter(([line]) => line.trim() !== '')
+    .map(([line, n]) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch (e) {
+        throw new InputError(`invalid JSON: ${(e as Error).message}`, { file: path, line: n });
+      }
+      const r = DevItem.safeParse(raw);
+      if (!r.success) throw new InputError(r.error.issues[0].message, { file: path, line: n, field: r.error.issues[0].path.join('.') });
+      return r.data;
+    });
+}
+
+export interface Agreement {
+  items: number;
+  agree: number;
+  by_class: Record<string, { items: number; agree: number; rate: number }>;
+  /** Ids of the items where the judge and the label differ. */
+  disagree: string[];
+  items_per_s: number;
+}
+
+/** The one judge (gradeMath) against the dev set's labels. */
+export function devAgreement(items: readonly DevItem[]): Agreement {
+  const out: Agreement = { items: items.length, agree: 0, by_class: {}, disagree: [], items_per_s: 0 };
+  const t0 = performance.now();
+  for (const it of items) {
+    const ok = (gradeMath(it.gold, it.completion, { preset: it.preset, finished: it.finished }).correct === true) === it.correct;
+    const c = (out.by_class[it.class] ??= { items: 0, agree: 0, rate: 0 });
+    c.items++;
+    if (ok) [c.agree, out.agree] = [c.agree + 1, out.agree + 1];
+    else out.disagree.push(it.id);
+  }
+  out.items_per_s = Math.round(items.length / ((performance.now() - t0) / 1000));
+  for (const c of Object.values(out.by_class)) c.rate = Number((c.agree / c.items).toFixed(4));
+  return out;
+}
+
+export async function benchVerify(dataPath = resolve(process.cwd(), '../shared/benchmarks/math500/test.jsonl'), devPath = resolve(process.cwd(), DEV_SET)): Promise<Record<string, unknown>> {
   const problems = load(dataPath);
   resetVerifyStats();
   let slowest = 0;
@@ -66,5 +130,7 @@ export async function benchVerify(dataPath = resolve(process.cwd(), '../shared/b
     slowest_id: slowestId,
     unknown: verifyStats.unknown,
     timeouts: verifyStats.timeouts,
+    unparsed: verifyStats.unparsed,
+    dev_set: existsSync(devPath) ? { path: DEV_SET, ...devAgreement(readDevSet(devPath)) } : 'absent',
   };
 }
