@@ -92,7 +92,7 @@ function plainNumbersEqual(a: string, b: string, relTol: number): boolean {
     const [x, y] = [decimal(a), decimal(b)];
     return x.n === y.n && x.d === y.d;
   }
-  const digits = (s: string) => s.replace(/[^\d]/g, '').replace(/^0+/, '').length;
+  const digits = (s: string) => s.replace(/[^\d]/g, '').length;
   if (digits(a) <= 15 && digits(b) <= 15) {
     const [x, y] = [Number(a), Number(b)];
     return x === y || Math.abs(x - y) <= relTol * Math.max(Math.abs(x), Math.abs(y));

@@ -127,7 +127,7 @@ function tidy(s: string, numeric: boolean): string {
   let t = s.replace(/\*\*|__/g, '').trim();
   const inner = /\\(?:boxed|fbox)\s*\{/.test(t) ? lastBoxed(t) : null;
   if (inner !== null) t = inner.trim();
-  t = t.replace(/^\$+|\$+$/g, '').replace(/[.;,]+$/, '').trim();
+  t = t.replace(/^\$+|\$+$/g, '').replace(/(?:(?<!\\)[.;,])+$/, '').trim();
   if (numeric) {
     const nums = t.match(NUMBER);
     if (nums && !/^-?[\d,]*\.?\d+$/.test(t)) return nums[nums.length - 1].replace(/[$,]/g, '');

@@ -83,8 +83,8 @@ export function textKey(raw: string): string {
     .toLowerCase();
 }
 
-/** Splits s at top-level occurrences of sep (not inside any brackets). */
-export function splitTop(s: string, sep: RegExp): string[] {
+/** Splits s at top-level occurrences of sep (not inside any brackets); the separators found go to seps. */
+export function splitTop(s: string, sep: RegExp, seps?: string[]): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
@@ -102,6 +102,7 @@ export function splitTop(s: string, sep: RegExp): string[] {
       re.lastIndex = i;
       const m = re.exec(s);
       if (m && m[0].length > 0) {
+        seps?.push(m[0]);
         parts.push(s.slice(start, i));
         start = i + m[0].length;
         i = start - 1;

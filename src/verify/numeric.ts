@@ -126,7 +126,8 @@ export function constantsEqual(g: Expr, p: Expr, relTol: number, budget: Budget)
   const ea = exactValue(g.exactNode ?? g.node);
   const eb = exactValue(p.exactNode ?? p.node);
   if (ea === 'too_large' || eb === 'too_large') throw new Undecided('too_large');
-  if (ea && eb) return exactClose(ea, eb, relTol);
+  // the tolerance is for decimals (0.333333333 for 1/3); fractions and integers written exactly compare exactly
+  if (ea && eb) return exactClose(ea, eb, /\./.test(g.math + p.math) ? relTol : 0);
   // a float would round a 16+ digit literal (and Infinity would equal Infinity): exactly, or undecided
   if (g.exactNode || p.exactNode) throw new Undecided('too_large');
   const a = evalC(g, {});

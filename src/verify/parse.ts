@@ -117,9 +117,9 @@ function flat(items: Answer[]): Answer[] {
 }
 
 function relation(s: string, percent: boolean, depth: number): Answer | null {
-  const parts = splitTop(s, REL);
+  const ops: string[] = [];
+  const parts = splitTop(s, REL, ops);
   if (parts.length === 1) return null;
-  const ops = [...s.matchAll(new RegExp(REL.source, 'g'))].map((m) => m[1]);
   if (parts.some((p) => p === '') || ops.length !== parts.length - 1) return { kind: 'text', text: s };
   const sub = (x: string) => parseShape(x, percent, depth + 1);
   // a = b = … = v: the chain's last right-hand side is the answer
