@@ -11,7 +11,8 @@ export interface Ctx {
   via: 'string' | 'numeric' | 'symbolic' | 'text';
 }
 
-const squash = (s: string) => s.replace(/\s+/g, '').replace(/\\left|\\right/g, '');
+/** Without spacing and \left \right; a space between two digits stays ("3 4" is not 34). */
+const squash = (s: string) => s.replace(/\\left|\\right/g, '').replace(/(\d)\s+(?=\d)/g, '$1\u0001').replace(/\s+/g, '');
 /** Text compared on its content: only case, spacing, braces and spacing commands are ignored, never a sign or digit. */
 const textKey = (s: string) => s.toLowerCase().replace(/\\(?:left|right|[,;:! ])|\s|[{}]/g, '');
 const INF = /^([+-]?)(?:\\infty|∞|infinity|inf)$/;

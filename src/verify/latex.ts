@@ -46,6 +46,7 @@ export function cleanAnswer(raw: string): Cleaned {
   s = s.replace(TEXT_RE, '$1').replace(TEXT_RE, '$1');
   s = s.replace(/\s+/g, ' ').trim();
   s = s.replace(/^(?:=|:)\s*/, '').replace(/(?:\s|\\\\|[.;:])+$/, '').trim();
+  if (/^[-+]?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   const unit = PLAIN_UNIT_TAIL.exec(s);
   if (unit && !textual) s = unit[1];
   return { s, percent, textual };

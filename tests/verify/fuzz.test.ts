@@ -48,7 +48,7 @@ describe('fuzz: non-equivalent answers are never judged equal', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('integers of up to 600 digits that differ in one digit, and decimals in one of their first 8 digits', () => {
+  it('integers of up to 600 digits that differ in one digit or hold a space that is no thousands separator, and decimals that differ in one of their first 8 digits', () => {
     const rng = new Rng('verify-fuzz/numbers');
     const wrong: string[] = [];
     for (let i = 0; i < N; i++) {
@@ -60,7 +60,9 @@ describe('fuzz: non-equivalent answers are never judged equal', () => {
       if (other[at] === digits[at]) continue;
       let [g, p] = [digits.join(''), other.join('')];
       if (i % 2 === 0 && len > 1) [g, p] = [`${g[0]}.${g.slice(1)}`, `${p[0]}.${p.slice(1)}`];
-      for (const pred of [p, `$${p}$`, `\\boxed{${p}}`, `-${g}`]) if (judge(g, pred).verdict === 'equal') wrong.push(`${g.slice(0, 30)}… | ${pred.slice(0, 30)}…`);
+      const cut = rng.int(1, Math.max(1, g.length - 1));
+      const spaced = (g.length - cut) % 3 === 0 || g.includes('.') ? p : `${g.slice(0, cut)} ${g.slice(cut)}`;
+      for (const pred of [p, `$${p}$`, `\\boxed{${p}}`, `-${g}`, spaced]) if (judge(g, pred).verdict === 'equal') wrong.push(`${g.slice(0, 30)}… | ${pred.slice(0, 30)}…`);
     }
     expect(wrong).toEqual([]);
   });
