@@ -21,7 +21,13 @@ const ORDINALS = [
   /(\d)\s*\\(?:text|mathrm|textrm)\s*\{\s*(?:st|nd|rd|th)\s*\}/g,
   /(\d)(?:st|nd|rd|th)(?![a-zA-Z])/g,
 ];
-const PLAIN_UNIT_TAIL = /^([-+]?[\d.,]*\d(?:\s*\/\s*\d+)?)\s*(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]{2,}\.?)*(?:\s*\^\s*\d)?$/;
+/** A unit word after a number: after a space, or one of the common abbreviations written close up (15cm); never a
+ * math word (5pi is not 5) nor a juxtaposed product (5xy is not 5). */
+const MATH_WORDS = 'pi|sqrt|ln|log|exp|sin|cos|tan|csc|cot|arcsin|arccos|arctan|sinh|cosh|tanh|infty|inf|infinity|mod';
+const CLOSE_UNITS = 'cm|mm|km|kg|mg|ml|ft|in|yd|mi|mph|kph|lb|lbs|oz|hr|hrs|min|sec|cents|units|sq';
+const PLAIN_UNIT_TAIL = new RegExp(
+  `^([-+]?[\\d.,]*\\d(?:\\s*\\/\\s*\\d+)?)(?:\\s+(?!(?:${MATH_WORDS})\\b)[a-zA-Z]{2,}|(?:${CLOSE_UNITS})\\b)\\.?(?:\\s+(?!(?:${MATH_WORDS})\\b)[a-zA-Z]{2,}\\.?)*(?:\\s*\\^\\s*\\d)?$`,
+);
 
 export function cleanAnswer(raw: string): Cleaned {
   let s = raw.trim();

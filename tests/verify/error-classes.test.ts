@@ -125,6 +125,15 @@ describe('shortcuts a policy could game are judged on content', () => {
     expect(judge('0.12345678901234567890', '0.1234567890123456789').verdict).toBe('equal');
   });
 
+  it('strips a unit word after a number, but not a math word or a product written close up', () => {
+    expect([judge('5', '5pi'), judge('5', '5 pi'), judge('5', '5xy')].map((j) => j.verdict)).toEqual(['unequal', 'unequal', 'unequal']);
+    expect([judge('5', '5 cm'), judge('5', '5cm'), judge('864', '864 square inches')].map((j) => j.verdict)).toEqual(['equal', 'equal', 'equal']);
+  });
+
+  it('keeps a space between digits: 10 00 is not 1000 and 3 4 is not 12, while 1 000 is a thousands group', () => {
+    expect([judge('1000', '10 00'), judge('12', '3 4'), judge('34', '3 4'), judge('1000', '1 000')].map((j) => j.verdict)).toEqual(['unequal', 'unequal', 'unequal', 'equal']);
+  });
+
   it('does not match a multiple-choice letter gold with a variable of the same name', () => {
     expect(gradeMath('\\text{(C)}', '… $y = c$.').correct).toBe(false);
     expect(gradeMath('\\text{(C)}', 'So we take $\\boxed{c}$.').correct).toBe(false);
