@@ -18,12 +18,14 @@ export interface GradeSummary {
   malformed: number;
   timeouts: number;
   unknown: number;
+  /** Predictions refused as unparseable or too long (judged incorrect). */
+  unparsed: number;
 }
 
 export async function gradeCommand(opts: { input: string; output: string; benchmark?: string; strict?: boolean }): Promise<GradeSummary> {
   const total = readFileSync(opts.input, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
   const progress = new Progress({ label: 'grade', total, unit: 'lines' });
-  const s: GradeSummary = { graded: 0, correct: 0, incorrect: 0, unjudged: 0, malformed: 0, timeouts: 0, unknown: 0 };
+  const s: GradeSummary = { graded: 0, correct: 0, incorrect: 0, unjudged: 0, malformed: 0, timeouts: 0, unknown: 0, unparsed: 0 };
   const out: string[] = [];
   const warned = new Set<string>();
   let lineNo = 0;
@@ -49,16 +51,18 @@ export async function gradeCommand(opts: { input: string; output: string; benchm
     if (correct === null) s.unjudged++;
     else if (correct) s.correct++;
     else s.incorrect++;
+    const unparsed = j.via === 'pred_unparsed' || j.via === 'too_long';
+    if (unparsed) s.unparsed++;
     if (j.verdict === 'unknown') {
       s.unknown++;
       if (j.via === 'timeout') s.timeouts++;
     }
-    out.push(JSON.stringify({ ...row, pred, rule, correct, ...(j.verdict === 'unknown' ? { undecided: j.via } : {}) }));
+    out.push(JSON.stringify({ ...row, pred, rule, correct, ...(j.verdict === 'unknown' ? { undecided: j.via } : {}), ...(unparsed ? { unparsed: j.via } : {}) }));
     progress.update(s.graded + s.malformed, { correct: s.correct, malformed: s.malformed });
   }
   writeFileAtomic(opts.output, out.join('\n') + (out.length ? '\n' : ''));
   const acc = s.correct + s.incorrect > 0 ? ((100 * s.correct) / (s.correct + s.incorrect)).toFixed(1) : '-';
-  log(`[grade] ${s.graded} graded: correct ${s.correct}, incorrect ${s.incorrect} (${acc}% of judged), unjudged ${s.unjudged}, malformed ${s.malformed}, timeouts ${s.timeouts} (undecided ${s.unknown}) -> ${opts.output}`);
+  log(`[grade] ${s.graded} graded: correct ${s.correct}, incorrect ${s.incorrect} (${acc}% of judged), unjudged ${s.unjudged}, malformed ${s.malformed}, timeouts ${s.timeouts} (undecided ${s.unknown}), unparsed predictions ${s.unparsed} -> ${opts.output}`);
   return s;
 }
 

@@ -37,7 +37,7 @@ export function parseAnswer(raw: string): Answer | null {
   return parseShape(c.s, c.percent, 0);
 }
 
-const CHOICE = /^\(([A-Ea-e])\)(?:\s.*)?$/;
+const CHOICE = /^\(([A-E])\)(?:\s.*)?$/;
 const UNITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 
