@@ -25,7 +25,10 @@ program
   .option('--model <path...>', 'local checkpoints (model.safetensors, or a directory holding one) to serve over the OpenAI API at /v1')
   .option('--api-key-env <VAR>', 'environment variable holding the API key the /v1 API requires (unset: no key)', 'REPRISE_API_KEY')
   .option('--backend <b>', 'tfjs backend for --model: wasm or cpu', 'wasm')
-  .action(async (opts) => (await import('./cli/serve.js')).serveCommand(opts));
+  .option('--max-body-mib <n>', 'larger /v1 request bodies are answered 413 (default 4)')
+  .action(async (opts) => {
+    await (await import('./cli/serve.js')).serveCommand(opts);
+  });
 
 program
   .command('eval')
@@ -42,6 +45,7 @@ program
   .option('--data-dir <dir>', 'benchmark data directory (default $REPRISE_DATA_DIR or .reprise/data)')
   .option('--timeout <s>', 'per-request timeout in seconds')
   .option('--max-retries <n>', 'retries per request')
+  .option('--max-error-rate <r>', 'fraction of samples that may still fail after retries; they are left out of the metrics (default 0: any failure fails the run)')
   .option('--backend <b>', 'wasm or cpu, for --checkpoint')
   .option('--json', 'print the results JSON on stdout')
   .action(async (opts) => {

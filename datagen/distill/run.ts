@@ -2,6 +2,7 @@
 // endpoints, each kept only if it verifies against the gold (rejection sampling), deduplicated, written as
 // chat JSONL for SFT. Bounded concurrency, retries (in the pool), resume by prompt id, usage, progress.
 
+import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { DatagenRecipe, DistillSpec } from '../../src/config/datagen-spec.js';
@@ -10,7 +11,7 @@ import { appendRecord, dedupKey, openRecordLog, r1Assistant, statsBySource, type
 import { fileEntry, writeManifest, type DatasetManifest } from '../../src/data/manifest.js';
 import { asText, readTable, requireColumn } from '../../src/data/table.js';
 import { OpenAIPool, type ChatRequest } from '../../src/inference/openai-client.js';
-import { InputError } from '../../src/util/errors.js';
+import { countReasons, FailureRateError, InputError } from '../../src/util/errors.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
 import { Progress, log } from '../../src/util/progress.js';
 import { makeVerifier } from './verify.js';
@@ -112,6 +113,11 @@ export async function runDistill(spec: DistillSpec, dir: string, recipe: Datagen
     ),
   );
 
+  if (failed.length && (failed.length / prompts.length > spec.max_error_rate || done.size === 0)) {
+    // a dataset missing prompts must not look complete; records.jsonl keeps the finished ones for the rerun
+    for (const f of ['train.jsonl', 'manifest.json']) rmSync(join(dir, f), { force: true });
+    throw new FailureRateError({ subject: `distill ${spec.name}`, failed: failed.length, total: prompts.length, unit: 'prompts', limit: 'max_error_rate', maxRate: spec.max_error_rate, noneLeft: done.size === 0, reasons: countReasons(failed.map((f) => f.error)), output: 'dataset', hint: `rerun the same command to retry only the failed prompts, or allow some with max_error_rate in the recipe` });
+  }
   const records = prompts.filter((p) => done.has(p.id)).map((p) => done.get(p.id)!);
   const text = records.flatMap((r) => r.rows.map((row) => JSON.stringify(row))).join('\n') + (records.some((r) => r.rows.length) ? '\n' : '');
   writeFileAtomic(join(dir, 'train.jsonl'), text);

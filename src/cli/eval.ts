@@ -25,6 +25,7 @@ export interface EvalFlags {
   dataDir?: string;
   timeout?: string;
   maxRetries?: string;
+  maxErrorRate?: string;
   backend?: string;
   json?: boolean;
 }
@@ -36,6 +37,13 @@ function int(flag: string, v: string | undefined, min: number): number | undefin
   return x;
 }
 
+function rate(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !(x >= 0 && x <= 1)) throw new InputError(`--${flag} must be a fraction in [0, 1], got "${v}"`, { field: flag });
+  return x;
+}
+
 const pct = (e: { value: number; lo: number; hi: number }) => `${(100 * e.value).toFixed(1)} [${(100 * e.lo).toFixed(1)}, ${(100 * e.hi).toFixed(1)}]`;
 
 export function formatResults(r: EvalResults, out: string): string {
@@ -43,6 +51,10 @@ export function formatResults(r: EvalResults, out: string): string {
   for (const k of Object.keys(r.lenient)) lines.push(`  ${k.padEnd(10)} lenient ${pct(r.lenient[k])}   strict ${pct(r.strict[k])}   (se ${(100 * r.metrics[k].se).toFixed(1)}, primary: ${r.verifier.primary})`);
   const c = r.counts;
   lines.push(`  nulls ${c.nulls} (strict ${c.nulls_strict}) · verifier unknown ${c.verify_unknown}, timeouts ${c.verify_timeouts} · errors ${c.errors} · truncated ${c.truncated} · retries ${c.endpoint.retries}`);
+  if (c.missing_samples > 0) {
+    const why = Object.entries(c.error_reasons).sort((a, b) => b[1] - a[1]).map(([m, k]) => `${k} × ${m}`).join('; ');
+    lines.push(`  missing ${c.missing_samples} samples (${c.missing_problems} problem${c.missing_problems === 1 ? '' : 's'}) excluded from the metrics, which cover ${c.scored_problems} of ${c.problems} problems: ${why}`);
+  }
   for (const ref of r.references) lines.push(`  reference: ${ref.model} ${ref.metric} = ${(100 * ref.value).toFixed(1)} (${ref.source})`);
   lines.push(`  results: ${resolve(out, 'results.json')}`);
   return lines.join('\n');
@@ -65,6 +77,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   const spec = loadSpec(f.bench);
   const n = int('n', f.n, 1) ?? spec.spec.sampling.n;
   const concurrency = int('concurrency', f.concurrency, 1) ?? (f.checkpoint ? 1 : 16);
+  const maxErrorRate = rate('max-error-rate', f.maxErrorRate) ?? 0;
   await regenerateIfMissing(spec.spec, f.dataDir);
   const data = await loadBench(spec.spec, { dataDir: f.dataDir, limit: int('limit', f.limit, 1) });
   const sourceKey = f.checkpoint ? resolve(f.checkpoint) : f.model;
@@ -79,7 +92,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
     source = endpointSource(endpoints.map((base_url) => ({ base_url, model: f.model!, api_key_env: f.apiKeyEnv, timeout_s })), { concurrency, max_retries: int('max-retries', f.maxRetries, 0) });
   }
   try {
-    const r = await runEval({ spec, problems: data.problems, data, source, n, outDir: out, concurrency });
+    const r = await runEval({ spec, problems: data.problems, data, source, n, outDir: out, concurrency, maxErrorRate });
     process.stdout.write((f.json ? JSON.stringify(r, null, 2) : formatResults(r, out)) + '\n');
     return r;
   } finally {

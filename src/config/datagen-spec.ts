@@ -80,6 +80,8 @@ const Distill = z.strictObject({
   max_keep_per_prompt: positiveInt.optional(),
   concurrency: positiveInt.default(16),
   max_retries: z.number().int().nonnegative().default(6),
+  /** Fraction of prompts that may fail after retries; above it, or when none succeeds, no dataset is written. */
+  max_error_rate: z.number().min(0).max(1).default(0),
 });
 
 export const DatasetSpec = z.discriminatedUnion('kind', [Synthetic, Distill]);

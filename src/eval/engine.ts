@@ -2,12 +2,12 @@
 // by `concurrency` workers, scored, appended as it completes and folded into per-problem rows; at the end the
 // metrics (strict and lenient side by side) and the provenance go to results.json.
 
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedSpec } from '../config/eval-spec.js';
 import type { BenchProblem } from '../data/bench-data.js';
 import { verifyStats } from '../verify/equal.js';
-import { InputError, RepriseError } from '../util/errors.js';
+import { countReasons, FailureRateError, InputError, RepriseError } from '../util/errors.js';
 import { readJsonIfExists, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { hashJson, sha256 } from '../util/hash.js';
 import { Progress } from '../util/progress.js';
@@ -27,9 +27,11 @@ export interface EvalRunOptions {
   concurrency: number;
   /** Label of the progress line. */
   label?: string;
+  /** Fraction of samples that may be missing after retries (excluded from the metrics); above it the run fails. Default 0. */
+  maxErrorRate?: number;
 }
 
-export interface Tally { samples: number; resumed: number; errors: number; nulls: number; nulls_strict: number; unknown: number; truncated: number; prompt_tokens: number; completion_tokens: number; correct: number }
+export interface Tally { samples: number; resumed: number; errors: number; error_reasons: Record<string, number>; nulls: number; nulls_strict: number; unknown: number; truncated: number; prompt_tokens: number; completion_tokens: number; correct: number }
 
 /** A 31-bit seed per (problem, sample), stable across runs, resumes and concurrency. */
 export function sampleSeed(base: number, problemId: string, sample: number): number {
@@ -49,6 +51,8 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
   }
   if (!prev && existsSync(samplesFile)) throw new InputError('samples.jsonl exists without eval.json beside it', { file: samplesFile, hint: 'delete the directory or pass another --out' });
   writeJsonAtomic(join(o.outDir, 'eval.json'), identity);
+  // results of an earlier run must not outlive a run that fails below
+  for (const f of ['results.json', 'per_problem.jsonl']) rmSync(join(o.outDir, f), { force: true });
 
   const t0 = Date.now();
   const verify0 = verifyStats.timeouts;
@@ -56,17 +60,20 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
   const wanted = new Set(o.problems.map((p) => p.id));
   const rows = new Map<string, ProblemRow>();
   const folder = new ProblemFolder(n, spec.metrics.maj_k, spec.scoring.timeout_ms, (r) => rows.set(r.id, r));
-  const t: Tally = { samples: 0, resumed: 0, errors: 0, nulls: 0, nulls_strict: 0, unknown: 0, truncated: 0, prompt_tokens: 0, completion_tokens: 0, correct: 0 };
+  const t: Tally = { samples: 0, resumed: 0, errors: 0, error_reasons: {}, nulls: 0, nulls_strict: 0, unknown: 0, truncated: 0, prompt_tokens: 0, completion_tokens: 0, correct: 0 };
   const fold = (r: EvalSample) => {
     if (!wanted.has(r.problem_id) || r.sample >= n) return;
     t.samples++;
-    if (r.error !== undefined) t.errors++;
-    else {
-      if (r.pred === null) t.nulls++;
-      if (r.pred_strict === null) t.nulls_strict++;
-      if (r.verdict === 'unknown') t.unknown++;
-      if (r.finish_reason === 'length') t.truncated++;
+    if (r.error !== undefined) {
+      // a sample that could not be obtained is no answer: it is counted, never folded into a problem's score
+      t.errors++;
+      countReasons([r.error], t.error_reasons);
+      return;
     }
+    if (r.pred === null) t.nulls++;
+    if (r.pred_strict === null) t.nulls_strict++;
+    if (r.verdict === 'unknown') t.unknown++;
+    if (r.finish_reason === 'length') t.truncated++;
     if (primaryStrict ? r.correct_strict : r.correct) t.correct++;
     t.prompt_tokens += r.prompt_tokens;
     t.completion_tokens += r.completion_tokens;
@@ -110,7 +117,8 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
       }
       writer.append(rec);
       fold(rec);
-      progress.update(t.samples, { acc: t.samples ? t.correct / t.samples : 0, errors: t.errors });
+      const got = t.samples - t.errors;
+      progress.update(t.samples, { ...(got > 0 ? { acc: t.correct / got } : {}), errors: t.errors });
     }
   };
   try {
@@ -121,12 +129,19 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
   if (fatal !== undefined) throw fatal;
 
   const ordered = o.problems.map((p) => rows.get(p.id)).filter((r): r is ProblemRow => r !== undefined);
-  if (ordered.length !== o.problems.length) throw new RepriseError('E_EVAL', `${o.problems.length - ordered.length} problems lack samples after the run`, 'rerun the same command to fill them in');
+  const missing = { samples: total - (t.samples - t.errors), problems: o.problems.length - ordered.length };
+  checkMissing(missing.samples, total, ordered.length, t.error_reasons, o.maxErrorRate ?? 0);
   const opts = { seed: `${spec.sampling.seed}`, resamples: spec.metrics.bootstrap_resamples };
   const lenient = computeMetrics(ordered, n, spec.metrics.pass_k, spec.metrics.maj_k, false, opts);
   const strict = computeMetrics(ordered, n, spec.metrics.pass_k, spec.metrics.maj_k, true, opts);
   writeJsonlAtomic(join(o.outDir, 'per_problem.jsonl'), ordered);
-  const results = buildResults({ run: o, n, lenient, strict, tally: t, scan, wall_s: (Date.now() - t0) / 1000, verify_timeouts: verifyStats.timeouts - verify0 });
+  const results = buildResults({ run: o, n, lenient, strict, tally: t, missing, scan, wall_s: (Date.now() - t0) / 1000, verify_timeouts: verifyStats.timeouts - verify0 });
   writeJsonAtomic(join(o.outDir, 'results.json'), results);
   return results;
+}
+
+/** Fails the run, saying how many samples are missing and why, when more are missing than the user allows. */
+export function checkMissing(missing: number, total: number, scoredProblems: number, reasons: Record<string, number>, maxRate: number): void {
+  if (missing === 0 || (missing / total <= maxRate && scoredProblems > 0)) return;
+  throw new FailureRateError({ failed: missing, total, unit: 'samples', limit: '--max-error-rate', maxRate, noneLeft: scoredProblems === 0, reasons, output: 'results', hint: 'rerun the same command to retry the failed samples (the others are kept), or allow some with --max-error-rate' });
 }

@@ -30,7 +30,9 @@ export interface EvalResults {
   metrics: Record<string, Estimate>;
   strict: Record<string, Estimate>;
   lenient: Record<string, Estimate>;
-  counts: { problems: number; samples: number; resumed_samples: number; nulls: number; nulls_strict: number; verify_unknown: number; verify_timeouts: number; errors: number; truncated: number; endpoint: FailureCounts; resume: ResumeScan };
+  counts: { problems: number; samples: number; resumed_samples: number; nulls: number; nulls_strict: number; verify_unknown: number; verify_timeouts: number; errors: number; truncated: number;
+    /** Problems in the metrics: those with all n samples obtained. Missing samples are excluded, never scored 0. */
+    scored_problems: number; missing_samples: number; missing_problems: number; error_reasons: Record<string, number>; endpoint: FailureCounts; resume: ResumeScan };
   tokens: { prompt: number; completion: number };
   wall_s: number;
   references: { model: string; metric: string; value: number; source: string }[];
@@ -53,7 +55,7 @@ export function verifierHash(): string {
   return verifierVersion;
 }
 
-export function buildResults(a: { run: EvalRunOptions; n: number; lenient: Record<string, Estimate>; strict: Record<string, Estimate>; tally: Tally; scan: ResumeScan; wall_s: number; verify_timeouts: number }): EvalResults {
+export function buildResults(a: { run: EvalRunOptions; n: number; lenient: Record<string, Estimate>; strict: Record<string, Estimate>; tally: Tally; missing: { samples: number; problems: number }; scan: ResumeScan; wall_s: number; verify_timeouts: number }): EvalResults {
   const { spec, id, hash, files } = a.run.spec;
   const t = a.tally;
   return {
@@ -83,6 +85,10 @@ export function buildResults(a: { run: EvalRunOptions; n: number; lenient: Recor
       verify_timeouts: a.verify_timeouts,
       errors: t.errors,
       truncated: t.truncated,
+      scored_problems: a.run.problems.length - a.missing.problems,
+      missing_samples: a.missing.samples,
+      missing_problems: a.missing.problems,
+      error_reasons: t.error_reasons,
       endpoint: a.run.source.failures(),
       resume: a.scan,
     },

@@ -25,6 +25,15 @@ export function defaultModelId(path: string): string {
   return basename(p.endsWith('.safetensors') ? p.slice(0, -'.safetensors'.length) : p);
 }
 
+/**
+ * Refuses, before tokenizing (a prompt of megabytes must not reach the tokenizer), text that cannot fit the
+ * context even if every token were the longest one in the vocabulary.
+ */
+function fitsBeforeEncoding(id: string, m: LocalModel, chars: number): void {
+  const longest = Math.max(...m.tokenizer.vocab.map((t) => t.length));
+  if (chars > m.cfg.context_length * longest) throw new InputError(`a prompt of ${chars} characters cannot fit: the context of ${id} is ${m.cfg.context_length} tokens`, { field: 'messages', hint: 'shorten the prompt' });
+}
+
 export class LocalChatBackend implements ChatBackend {
   private readonly byId = new Map<string, Loaded>();
 
@@ -35,10 +44,15 @@ export class LocalChatBackend implements ChatBackend {
     await initBackend(backend);
     const b = new LocalChatBackend();
     for (const c of checkpoints) {
-      const file = checkpointFile(c.path);
       const id = c.id ?? defaultModelId(c.path);
-      const { model, sha256 } = loadModel(file);
-      b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model, sha256 });
+      try {
+        const file = checkpointFile(c.path);
+        const { model, sha256 } = loadModel(file);
+        b.byId.set(id, { info: { id, created: Math.floor(statSync(file).mtimeMs / 1000), owned_by: 'reprise' }, model, sha256 });
+      } catch (e) {
+        b.dispose();
+        throw new InputError(`cannot serve model "${id}" (${c.path}): ${(e as Error).message.split('\n')[0]}`, { hint: 'name a directory holding a model.safetensors that Reprise wrote, or leave the model out' });
+      }
     }
     return b;
   }
@@ -68,15 +82,18 @@ export class LocalChatBackend implements ChatBackend {
 
   async chat(model: string, req: ChatRequest): Promise<Generation> {
     const m = this.get(model);
-    return this.generate(m.model, m.model.tokenizer.encodePrompt(req.messages), req);
+    fitsBeforeEncoding(model, m.model, req.messages.reduce((a, x) => a + x.content.length, 0));
+    return this.generate(model, m.model, m.model.tokenizer.encodePrompt(req.messages), req);
   }
 
   async complete(model: string, req: CompletionRequest): Promise<Generation> {
     const m = this.get(model);
-    return this.generate(m.model, [m.model.tokenizer.bos, ...m.model.tokenizer.encode(req.prompt)], req);
+    fitsBeforeEncoding(model, m.model, req.prompt.length);
+    return this.generate(model, m.model, [m.model.tokenizer.bos, ...m.model.tokenizer.encode(req.prompt)], req);
   }
 
-  private generate(m: LocalModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): Generation {
+  private generate(id: string, m: LocalModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): Generation {
+    if (prompt.length >= m.cfg.context_length) throw new InputError(`the prompt is ${prompt.length} tokens; the context of ${id} is ${m.cfg.context_length}, leaving no room for a completion`, { field: 'messages', hint: 'shorten the prompt' });
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`n must be an integer in 1..128, got ${n}`, { field: 'n' });
     const room = m.cfg.context_length - prompt.length;

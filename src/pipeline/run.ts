@@ -31,6 +31,10 @@ export function validateRecipe(path: string) {
     r.eval.models.forEach((m, i) => {
       if (!stages.includes(m)) issues.push({ path: ['eval', 'models', i], message: `unknown model "${m}"; allowed values: ${stages.join(', ')}` });
     });
+    r.eval.paired?.forEach((m, i) => {
+      if (!r.eval.models.includes(m)) issues.push({ path: ['eval', 'paired', i], message: `"${m}" is not one of the evaluated models (eval.models: ${r.eval.models.join(', ')})` });
+      else if (i === 1 && m === r.eval.paired![0]) issues.push({ path: ['eval', 'paired', i], message: `a model is compared with itself ("${m}"); name two different models` });
+    });
     if (r.model.d_model % r.model.n_head) issues.push({ path: ['model', 'n_head'], message: `d_model ${r.model.d_model} is not divisible by n_head ${r.model.n_head}` });
     return issues;
   });

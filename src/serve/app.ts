@@ -13,7 +13,7 @@ import { openaiRoutes, type OpenAIRoutesOptions } from './openai-api.js';
 
 export interface AppOptions {
   reportsDir: string;
-  /** Local models served over the OpenAI API under /v1 (loaded on the first request). */
+  /** Local models served over the OpenAI API under /v1 (`reprise serve` loads them before it listens). */
   openai?: OpenAIRoutesOptions;
 }
 

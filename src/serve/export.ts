@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Hono } from 'hono';
+import { RepriseError } from '../util/errors.js';
 
 export interface ExportResult {
   pages: number;
@@ -35,7 +36,7 @@ const unescapeAttr = (s: string): string =>
   s.replace(/&(amp|quot|#39|lt|gt);/g, (_, e: string) => ({ amp: '&', quot: '"', '#39': "'", lt: '<', gt: '>' })[e]!);
 const escapeAttr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
 
-/** Crawls from "/" breadth first; /api/ and links to other sites are left as they are. */
+/** Crawls from "/" breadth first; /api/ and links to other sites are left as they are. Throws, writing nothing, when "/" fails. */
 export async function exportSite(app: Hono, outDir: string, maxPages = 50_000): Promise<ExportResult> {
   const keyOf = (u: URL): string => `${u.pathname}${u.search}`;
   const queue: URL[] = [new URL('/', ORIGIN)];
@@ -48,6 +49,7 @@ export async function exportSite(app: Hono, outDir: string, maxPages = 50_000): 
     }
     const url = queue[i];
     const res = await app.request(keyOf(url));
+    if (i === 0 && res.status !== 200) throw new RepriseError('E_EXPORT', `the leaderboard page (/) answered ${res.status}: ${(await res.text()).replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300)}`, 'nothing was exported; fix the reports named above, or run `reprise serve` to see the page');
     if (res.status !== 200) result.failed.push(`${res.status} ${keyOf(url)}`);
     const file = fileFor(url.pathname, url.search);
     const text = (await res.text()).replace(/href="([^"]*)"/g, (whole, raw: string) => {

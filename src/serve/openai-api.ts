@@ -1,8 +1,10 @@
 // The OpenAI-compatible API over a ChatBackend (mounted at /v1): models, chat completions and completions,
-// streaming as server-sent events. The backend is loaded on the first request, so the leaderboard starts without tfjs.
+// streaming as server-sent events; bodies above a limit get 413. The backend is obtained on the first request, so these
+// routes can be built without tfjs.
 
 import { timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { ChatBackend, Generation } from '../inference/chat-backend.js';
@@ -13,7 +15,11 @@ export interface OpenAIRoutesOptions {
   backend: () => Promise<ChatBackend>;
   /** When set, every request must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
+  /** Larger request bodies are answered 413 as soon as the limit is passed (default 4 MiB). */
+  maxBodyBytes?: number;
 }
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 2 ** 20;
 
 const Sampling = {
   model: z.string(),
@@ -30,7 +36,7 @@ const Message = z.object({ role: z.enum(['system', 'user', 'assistant', 'develop
 const ChatBody = z.object({ ...Sampling, messages: z.array(Message).min(1) });
 const CompletionBody = z.object({ ...Sampling, prompt: z.union([z.string(), z.array(z.string()).length(1)]) });
 
-function apiError(c: Context, status: 400 | 401 | 404 | 500, message: string, type: string, param: string | null = null, code: string | null = null) {
+function apiError(c: Context, status: 400 | 401 | 404 | 413 | 500, message: string, type: string, param: string | null = null, code: string | null = null) {
   return c.json({ error: { message, type, param, code } }, status);
 }
 
@@ -68,6 +74,8 @@ export function openaiRoutes(opts: OpenAIRoutesOptions): Hono {
     }
     await next();
   });
+  const maxSize = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  app.post('*', bodyLimit({ maxSize, onError: (c) => apiError(c, 413, `request body is larger than ${maxSize} bytes`, 'invalid_request_error', null, 'request_too_large') }));
 
   app.get('/models', async (c) => c.json({ object: 'list', data: (await backend()).models().map((m) => ({ ...m, object: 'model' })) }));
 

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RUN_SCHEMA, type ModelResult, type RunSummary } from '../eval/results.js';
 import { readJson, readJsonlTolerant } from '../util/fs.js';
+import { summaryProblem } from './summary-schema.js';
 
 export interface LoadedRun {
   /** The run directory's name; the only key a request may look a run up by. */
@@ -49,20 +50,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 export function validateSummary(v: unknown): string | null {
   if (!isObj(v)) return 'not a JSON object';
   if (v.schema !== RUN_SCHEMA) return `schema is ${JSON.stringify(v.schema)}, expected "${RUN_SCHEMA}"`;
-  if (typeof v.run_id !== 'string') return 'run_id is not a string';
-  if (!isObj(v.recipe) || typeof v.recipe.name !== 'string') return 'recipe is missing or has no name';
-  if (!isObj(v.provenance)) return 'provenance is missing';
-  if (!Array.isArray(v.datasets)) return 'datasets is not an array';
-  if (!Array.isArray(v.paired)) return 'paired is not an array';
-  if (!isObj(v.curves)) return 'curves is not an object';
-  if (!Array.isArray(v.models)) return 'models is not an array';
-  for (const [i, m] of v.models.entries()) {
-    if (!isObj(m) || typeof m.model !== 'string' || !isObj(m.metrics)) return `models[${i}] has no model name or metrics`;
-    for (const [k, e] of Object.entries(m.metrics)) {
-      if (!isObj(e) || typeof e.value !== 'number') return `models[${i}].metrics["${k}"] has no numeric value`;
-    }
-  }
-  return null;
+  return summaryProblem(v);
 }
 
 function finishedAt(s: RunSummary): number {

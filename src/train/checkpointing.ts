@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModel, saveModel, type LocalModel } from '../model/lm.js';
 import { AdamW } from './optim.js';
 import { readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
+import { NonFiniteError } from '../util/errors.js';
 
 export interface Resumed {
   step: number;
@@ -39,4 +40,21 @@ export function scalar(t: tf.Tensor): number {
   const v = t.dataSync()[0];
   t.dispose();
   return v;
+}
+
+/**
+ * Stops a stage at its first NaN or infinity, before a checkpoint can hold it. `kept` is the step count of the
+ * last checkpoint written (or resumed from).
+ */
+export class FiniteGuard {
+  constructor(private readonly stage: string, public kept: number) {}
+
+  check(step: number, values: Record<string, number>): void {
+    for (const [what, v] of Object.entries(values)) if (!Number.isFinite(v)) throw new NonFiniteError(this.stage, step, what, v, this.kept);
+  }
+
+  /** After an update: the parameters themselves. */
+  checkParams(step: number, opt: AdamW): void {
+    if (!opt.paramsFinite()) throw new NonFiniteError(this.stage, step, 'a parameter after the update', NaN, this.kept);
+  }
 }

@@ -13,7 +13,7 @@ import { lrAt } from './schedule.js';
 import { packBatch } from './batch.js';
 import { clipFraction, groupAdvantages, tokenWeights } from './grpo-loss.js';
 import { batchLogprobs, policyGradientPass } from './grpo-pass.js';
-import { resumeFrom, saveCheckpoint } from './checkpointing.js';
+import { FiniteGuard, resumeFrom, saveCheckpoint } from './checkpointing.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
@@ -44,6 +44,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
   const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeRewardAsync(r.name, r.params) }));
   const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
+  const guard = new FiniteGuard('grpo', resumed.step);
   const progress = new Progress({ label: 'grpo', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
   progress.resumeAt(resumed.step);
   const order = new Rng(`grpo-order/${run.seed}`).shuffle([...run.prompts.keys()]);
@@ -94,8 +95,15 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       // 5. policy-gradient passes over the sampled batch
       for (let epoch = 0; epoch < cfg.ppo_epochs; epoch++) {
         const pass = policyGradientPass({ params: model.params, cfg: model.cfg, batch, adv: advTok, weights, temperature: cfg.temperature, oldLogp, refLogp, epsLow: cfg.epsilon, epsHigh, beta: cfg.beta, microBatch: mb });
-        gradNorm += opt.apply(pass.grads, lr) / cfg.ppo_epochs;
-        tf.dispose(pass.grads);
+        try {
+          guard.check(step, { 'the loss': pass.loss });
+          const norm = opt.apply(pass.grads, lr);
+          guard.check(step, { 'the gradient norm': norm });
+          gradNorm += norm / cfg.ppo_epochs;
+        } finally {
+          tf.dispose(pass.grads);
+        }
+        guard.checkParams(step, opt);
         loss += pass.loss / cfg.ppo_epochs;
         clipFrac += clipFraction(pass.ratio, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
         if (epoch === 0) {
@@ -121,6 +129,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       progress.update(step + 1, { reward: row['reward/total/mean'], acc: row['reward/accuracy/mean'] ?? NaN, kl });
       if ((step + 1) % cfg.checkpoint_every === 0 || step === cfg.steps - 1) {
         await saveCheckpoint(run.ckpt, model, opt, step + 1, row.elapsed_s);
+        guard.kept = step + 1;
       }
     }
   } finally {

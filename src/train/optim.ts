@@ -27,7 +27,7 @@ export class AdamW {
 
   /**
    * Applies one update from gradients keyed by variable name (as tf.variableGrads returns them);
-   * returns the gradients' global norm before clipping.
+   * returns the gradients' global norm before clipping. A non-finite norm is returned without any update.
    */
   apply(byVariable: Record<string, tf.Tensor>, lr: number): number {
     this.step++;
@@ -37,6 +37,7 @@ export class AdamW {
     const names = Object.keys(grads);
     if (!names.length) throw new Error('AdamW.apply: no gradient matches a parameter of this model');
     const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]))))).dataSync()[0]);
+    if (!Number.isFinite(norm)) return norm;
     const scale = grad_clip > 0 && norm > grad_clip ? grad_clip / norm : 1;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
@@ -61,6 +62,11 @@ export class AdamW {
       }
     });
     return norm;
+  }
+
+  /** False when any parameter holds a NaN or an infinity (x - x is 0 only for finite x). */
+  paramsFinite(): boolean {
+    return Number.isFinite(tf.tidy(() => tf.addN(Object.values(this.params).map((p) => tf.sum(p.sub(p)))).dataSync()[0]));
   }
 
   tensors(): Record<string, tf.Tensor> {

@@ -10,7 +10,7 @@ import { AdamW } from './optim.js';
 import { lrAt } from './schedule.js';
 import { maskedCrossEntropy } from './losses.js';
 import { packBatch, type Example } from './batch.js';
-import { resumeFrom, saveCheckpoint, scalar } from './checkpointing.js';
+import { FiniteGuard, resumeFrom, saveCheckpoint, scalar } from './checkpointing.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
@@ -54,6 +54,7 @@ export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: n
   const examples: Example[] = run.conversations.map((c) => tok.encodeChat(c.messages));
   const opt = new AdamW(model.params, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
+  const guard = new FiniteGuard('sft', resumed.step);
   const progress = new Progress({ label: 'sft', total: cfg.steps, unit: 'steps', logFile: run.progressLog });
   progress.resumeAt(resumed.step);
   const t0 = Date.now();
@@ -70,9 +71,16 @@ export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: n
         ),
       );
       const lr = lrAt(step, schedule);
-      const gradNorm = opt.apply(grads, lr);
-      tf.dispose(grads);
       const loss = scalar(value);
+      let gradNorm: number;
+      try {
+        guard.check(step, { 'the loss': loss });
+        gradNorm = opt.apply(grads, lr);
+      } finally {
+        tf.dispose(grads);
+      }
+      guard.check(step, { 'the gradient norm': gradNorm });
+      guard.checkParams(step, opt);
       tokens += batch.mask.reduce((a, b) => a + b, 0);
       const elapsed = (Date.now() - t0) / 1000;
       if (step % cfg.log_every === 0 || step === cfg.steps - 1) {
@@ -81,6 +89,7 @@ export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: n
       progress.update(step + 1, { loss, lr });
       if ((step + 1) % cfg.checkpoint_every === 0 || step === cfg.steps - 1) {
         await saveCheckpoint(run.ckpt, model, opt, step + 1, resumed.elapsed_s + elapsed);
+        guard.kept = step + 1;
       }
     }
   } finally {

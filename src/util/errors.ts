@@ -28,6 +28,38 @@ export class InputError extends RepriseError {
   }
 }
 
+/**
+ * Too many items (samples, prompts) failed after retries for the result to be trusted: how many, out of how many,
+ * against which limit, and the reasons grouped by message, most frequent first.
+ */
+export class FailureRateError extends RepriseError {
+  constructor(what: { subject?: string; failed: number; total: number; unit: string; limit: string; maxRate: number; noneLeft: boolean; reasons: Record<string, number>; output: string; hint: string }) {
+    const why = Object.entries(what.reasons).sort((a, b) => b[1] - a[1]);
+    const shown = why.slice(0, 5).map(([r, c]) => `\n    ${c} × ${r}`).join('') + (why.length > 5 ? `\n    … and ${why.length - 5} other reasons` : '');
+    const rate = `${((100 * what.failed) / what.total).toFixed(1)}%`;
+    const over = what.noneLeft ? `no ${what.unit.replace(/s$/, '')} succeeded` : `more than ${what.limit} ${what.maxRate}`;
+    super('E_FAILURES', `${what.subject ? `${what.subject}: ` : ''}${what.failed} of ${what.total} ${what.unit} failed after retries (${rate}, ${over}); no ${what.output} written:${shown}`, what.hint);
+    this.name = 'FailureRateError';
+  }
+}
+
+/** Training produced a NaN or infinity: the stage stops there, and its last checkpoint is the last finite state. */
+export class NonFiniteError extends RepriseError {
+  constructor(stage: string, step: number, what: string, value: number, kept: number) {
+    super('E_NONFINITE', `${stage}: ${what} is ${value} at step ${step}; training stopped${kept > 0 ? `, keeping the last finite checkpoint (${kept} steps done)` : ' before any checkpoint'}`, `lower ${stage}.lr (or raise warmup_steps, set grad_clip)${kept > 0 ? '; a rerun resumes from that checkpoint' : ''}`);
+    this.name = 'NonFiniteError';
+  }
+}
+
+/** Counts failure messages by their first line. */
+export function countReasons(messages: Iterable<string>, into: Record<string, number> = {}): Record<string, number> {
+  for (const m of messages) {
+    const r = m.split('\n')[0];
+    into[r] = (into[r] ?? 0) + 1;
+  }
+  return into;
+}
+
 /** A name looked up in a registry that does not have it. */
 export class RegistryError extends RepriseError {
   constructor(kind: string, name: string, available: readonly string[]) {

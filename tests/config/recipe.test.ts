@@ -55,6 +55,14 @@ describe('recipe schema', () => {
     expect(() => validateRecipe(path)).toThrow(/unknown reward "acuracy"[\s\S]*did you mean "accuracy"\?[\s\S]*available: accuracy, format/);
   });
 
+  it('rejects a paired comparison naming a model that is not evaluated, naming the field and its line', () => {
+    const path = '/tmp/reprise-recipe-paired-test.yaml';
+    const text = base.replace(/^  paired: .*$/m, '  paired: [sft, nope]');
+    writeFileSync(path, text);
+    const line = text.split('\n').findIndex((l) => l.startsWith('  paired:')) + 1;
+    expect(() => validateRecipe(path)).toThrow(new RegExp(`line ${line}, field "eval\\.paired\\.1": "nope" is not one of the evaluated models \\(eval\\.models: base, sft, grpo\\)`));
+  });
+
   it('names a missing file and where recipes live', () => {
     expect(() => validateRecipe('/nonexistent/v9.yaml')).toThrow(/recipe file not found[\s\S]*recipes\/<name>\/v<N>\.yaml/);
   });

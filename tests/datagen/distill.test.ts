@@ -12,7 +12,7 @@ const root = resolve(__dirname, '../..');
 const gsm8k = resolve(root, '../shared/benchmarks/gsm8k/test.jsonl');
 process.env.REPRISE_QUIET = '1';
 
-function setup(teacher: Teacher, count: number, extra: string[] = [], opts: { concurrency?: number; head?: string } = {}): { dir: string; recipe: string; out: string } {
+function setup(teacher: Teacher, count: number, extra: string[] = [], opts: { concurrency?: number; head?: string; tail?: string } = {}): { dir: string; recipe: string; out: string } {
   const dir = mkdtempSync(join(tmpdir(), 'distill-'));
   const rows = [...additionPrompts(count).map((r) => JSON.stringify(r)), ...extra];
   writeFileSync(join(dir, 'prompts.jsonl'), rows.join('\n') + '\n');
@@ -20,7 +20,7 @@ function setup(teacher: Teacher, count: number, extra: string[] = [], opts: { co
   writeFileSync(
     recipe,
     `name: distill-test\nversion: 1\n${opts.head ?? ''}datasets:\n  - kind: distill\n    name: add\n    input: prompts.jsonl\n    columns: { prompt: question, answer: gold, id: qid, source: level }\n` +
-      `    endpoints: [{ base_url: "${teacher.url}", model: teacher, timeout_s: 0.5 }]\n    k: 3\n    verifier: math\n    concurrency: ${opts.concurrency ?? 8}\n    max_retries: 2\n`,
+      `    endpoints: [{ base_url: "${teacher.url}", model: teacher, timeout_s: 0.5 }]\n    k: 3\n    verifier: math\n    concurrency: ${opts.concurrency ?? 8}\n    max_retries: 2\n${opts.tail ?? ''}`,
   );
   return { dir, recipe, out: join(dir, 'out') };
 }
@@ -35,7 +35,7 @@ describe('distillation against a teacher endpoint', () => {
   afterAll(async () => teacher.close());
 
   it('keeps only rows that verify against their gold, and reports keep-rates, failures and usage', async () => {
-    const { recipe, out } = setup(teacher, 20, [JSON.stringify({ qid: 'bad', question: 'What is 1 plus 1? ALWAYS500', gold: 2, level: 'easy' })]);
+    const { recipe, out } = setup(teacher, 20, [JSON.stringify({ qid: 'bad', question: 'What is 1 plus 1? ALWAYS500', gold: 2, level: 'easy' })], { tail: '    max_error_rate: 0.05\n' });
     const r = await buildDatagen(recipe, { outDir: out });
     const m = r.built.add;
     const rows = rowsOf(join(out, 'add', 'train.jsonl'));
@@ -57,6 +57,21 @@ describe('distillation against a teacher endpoint', () => {
     expect(stats.failed_prompts.map((f) => f.id)).toEqual(['bad']);
     expect(m.counts).toMatchObject({ prompts: 21, done: 20, failed: 1, rows: expected });
     expect(stats.usage.completion_tokens).toBe(20 * 60);
+  }, 30_000);
+
+  it('fails when a prompt fails after retries (default max_error_rate 0), saying how many and why, and writes no dataset', async () => {
+    const { recipe, out } = setup(teacher, 3, [JSON.stringify({ qid: 'bad', question: 'What is 1 plus 1? ALWAYS500', gold: 2, level: 'easy' })]);
+    await expect(buildDatagen(recipe, { outDir: out })).rejects.toThrow(/^distill add: 1 of 4 prompts failed after retries \(25\.0%, more than max_error_rate 0\); no dataset written:\n {4}1 × chat request failed after 3 attempt\(s\): .*500/);
+    expect(existsSync(join(out, 'add', 'train.jsonl'))).toBe(false);
+    expect(existsSync(join(out, 'add', 'manifest.json'))).toBe(false);
+    // the finished prompts are kept for the rerun
+    expect(readFileSync(join(out, 'add', 'records.jsonl'), 'utf8').trim().split('\n')).toHaveLength(3);
+  }, 30_000);
+
+  it('fails whatever the threshold when every prompt failed', async () => {
+    const { recipe, out } = setup(teacher, 0, [1, 2].map((i) => JSON.stringify({ qid: `bad${i}`, question: `What is ${i} plus 1? ALWAYS500`, gold: i + 1, level: 'easy' })), { tail: '    max_error_rate: 1\n' });
+    await expect(buildDatagen(recipe, { outDir: out })).rejects.toThrow(/2 of 2 prompts failed after retries \(100\.0%, no prompt succeeded\)/);
+    expect(existsSync(join(out, 'add', 'train.jsonl'))).toBe(false);
   }, 30_000);
 
   it.skipIf(!existsSync(gsm8k))('drops a planted GSM8K test question before asking the teacher, and reports it', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,5 +100,32 @@ describe('runEval against a fault-injecting endpoint', () => {
   it('compares two runs on the same problems', async () => {
     const t = compareEvalDirs(join(dir, 'faulty'), join(dir, 'resume'));
     expect(t).toMatchObject({ metric: 'avg@4', n_problems: 10, mean_diff: 0, only_a: 0, only_b: 0 });
+  });
+});
+
+describe('runEval with samples that fail after every retry', () => {
+  // right answers, but every request about problem p3 gets a 500
+  let bad: FakeServer;
+  beforeAll(async () => {
+    bad = await startFake({ answer: (b) => `\\boxed{${2 * Number(/What is (\d+)\+/.exec(JSON.stringify(b.messages))![1])}}`, fault: (b) => (JSON.stringify(b.messages).includes('What is 3+3') ? '500' : 'ok') });
+  });
+  afterAll(() => bad.close());
+  const runBad = async (out: string, maxErrorRate?: number) => {
+    const spec = loadSpec('toy', evals);
+    const bench = await loadBench(spec.spec, { dataDir: data });
+    const source = endpointSource([{ base_url: bad.url, model: 'fake', timeout_s: 5 }], { concurrency: 4, max_retries: 1, base_delay_ms: 1, max_delay_ms: 5 });
+    return runEval({ spec, problems: bench.problems, data: bench, source, outDir: out, concurrency: 4, maxErrorRate });
+  };
+
+  it('fails by default, says how many and why, and leaves no results.json', async () => {
+    const out = join(dir, 'bad-strict');
+    await expect(runBad(out)).rejects.toThrow(/4 of 40 samples failed after retries \(10\.0%, more than --max-error-rate 0\); no results written:\n {4}4 × chat request failed after 2 attempt\(s\): .*500/);
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+  });
+
+  it('leaves the failed problem out of the metrics instead of scoring it 0 when the rate is allowed', async () => {
+    const r = await runBad(join(dir, 'bad-tolerant'), 0.1);
+    expect(r.metrics['avg@4'].value).toBe(1);
+    expect(r.counts).toMatchObject({ problems: 10, scored_problems: 9, missing_samples: 4, missing_problems: 1, errors: 4 });
   });
 });

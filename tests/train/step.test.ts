@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/model/backend.js';
-import { createModel } from '../../src/model/lm.js';
+import { createModel, disposeModel, loadModel } from '../../src/model/lm.js';
 import { mm } from '../../src/model/gpt.js';
 import { trainSft } from '../../src/train/sft.js';
 import { trainGrpo } from '../../src/train/grpo.js';
@@ -57,5 +57,38 @@ describe('training steps', () => {
     expect(rows.length).toBe(2);
     for (const k of ['reward/accuracy/mean', 'reward/accuracy/std', 'reward/format/mean', 'reward/format/std', 'completion_len', 'kl', 'clip_frac', 'entropy']) expect(rows[1][k], k).toBeTypeOf('number');
     expect(rows[1].kl).toBeGreaterThan(0);
+  });
+
+  const allFinite = (ckpt: string) => {
+    const saved = loadModel(ckpt);
+    const ok = Object.values(saved.model.params).every((p) => Array.from(p.dataSync()).every(Number.isFinite));
+    disposeModel(saved.model);
+    for (const t of Object.values(saved.extra)) t.dispose();
+    return { ok, step: Number(saved.state.step) };
+  };
+
+  it('SFT with lr 1e308 stops at the first non-finite step, naming it, and keeps the last finite checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reprise-sft-nan-'));
+    const run = { conversations: data.sft, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') };
+    const cfg = { ...recipe.sft, steps: 3, batch_size: 4, checkpoint_every: 1, log_every: 1 };
+    const model = createModel(tiny, spec, 1);
+    await trainSft({ ...run, model, cfg });
+    const before = tf.memory().numTensors;
+    await expect(trainSft({ ...run, model, cfg: { ...cfg, steps: 6, lr: 1e308 } })).rejects.toThrow(/^sft: .* at step 3; training stopped, keeping the last finite checkpoint \(3 steps done\)/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(allFinite(run.ckpt)).toEqual({ ok: true, step: 3 });
+    expect(readJsonl<{ step: number }>(run.logFile).map((r) => r.step)).toEqual([0, 1, 2]);
+    disposeModel(model);
+  });
+
+  it('GRPO with lr 1e308 stops at its first step with no checkpoint written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reprise-grpo-nan-'));
+    const model = createModel(tiny, spec, 1);
+    const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
+    const before = tf.memory().numTensors;
+    await expect(trainGrpo({ model, prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, beta: 0, lr: 1e308, checkpoint_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') })).rejects.toThrow(/^grpo: .* at step 0; training stopped before any checkpoint/);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(existsSync(join(dir, 'ckpt.safetensors'))).toBe(false);
+    disposeModel(model);
   });
 });
