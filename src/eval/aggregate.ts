@@ -19,13 +19,14 @@ export interface Scored {
   correct_strict: boolean;
 }
 
-export type Scorer = (gold: string, raw: Record<string, unknown>, completion: string) => Promise<Scored>;
+/** finished: false when the completion stopped at the length limit (math is then read strictly: src/verify/extract.ts). */
+export type Scorer = (gold: string, raw: Record<string, unknown>, completion: string, finished?: boolean) => Promise<Scored>;
 
 export function makeScorer(spec: EvalSpec): Scorer {
   const s = spec.scoring;
   if (s.scorer === 'math') {
-    return async (gold, _raw, completion) => {
-      const { lenient: l, strict: st } = gradeMathBoth(gold, completion, { preset: s.preset, timeoutMs: s.timeout_ms });
+    return async (gold, _raw, completion, finished) => {
+      const { lenient: l, strict: st } = gradeMathBoth(gold, completion, { preset: s.preset, timeoutMs: s.timeout_ms, finished });
       return { pred: l.pred, pred_strict: st.pred, verdict: l.verdict, verdict_strict: st.verdict, correct: l.verdict === 'equal', correct_strict: st.verdict === 'equal' };
     };
   }

@@ -32,8 +32,8 @@ export const PRESETS: Record<ExtractPreset, ExtractRule[]> = {
 const LENIENT_ONLY = new Set<ExtractRule>(['whole', 'last_math', 'last_number']);
 /** A number standing alone: not a digit inside a word (AZYUK2A), with an optional currency sign or fraction bar. */
 const NUMBER = /(?<![A-Za-z_\d.])-?\$?\d[\d,]*(?:\.\d+)?(?:\/\d+)?|(?<![A-Za-z_\d])-?\.\d+/g;
-/** An English word outside LaTeX commands: the mark of prose rather than a bare answer. */
-const PROSE = /(?<![\\a-zA-Z])[a-zA-Z]{3,}/;
+/** A word of two or more letters outside LaTeX commands ("so 2"): prose, not a bare answer. */
+const PROSE = /(?<![\\a-zA-Z])[a-zA-Z]{2,}/;
 const NO_ANSWER = Symbol('no answer');
 
 const RULES: Record<ExtractRule, (c: string) => string | null | typeof NO_ANSWER> = {

@@ -47,4 +47,11 @@ describe('one judge', () => {
     const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => [r.pred, r.correct])).toEqual([['42', true], [null, false]]);
   });
+
+  it('the eval scorer reads a completion that stopped at the length limit strictly', async () => {
+    const scorer = makeScorer({ scoring: { scorer: 'math', preset: 'math', primary: 'lenient', timeout_ms: 2000 } } as EvalSpec);
+    const c = 'So far $6 \\cdot 7 = 42$, so maybe 42, but let me check the case where';
+    expect((await scorer('42', {}, c, true)).correct).toBe(true);
+    expect((await scorer('42', {}, c, false)).correct).toBe(false);
+  });
 });
