@@ -30,8 +30,7 @@ export function equalAnswers(g: Answer, p: Answer, ctx: Ctx): boolean {
       if (p.kind === 'expr') return equalExpr(g, p, ctx);
       if ((p.kind === 'set' || p.kind === 'tuple') && p.items.length === 1) return equalAnswers(g, p.items[0], ctx);
       if (p.kind === 'text') return textKey(g.src) === textKey(p.text);
-      // AB = 13, \cos\theta = \frac{3}{5}, m + n = 36: a named quantity's value; the name needs a letter (7 = 5 is no answer)
-      if (p.kind === 'relation' && p.op === '=' && p.lhs.kind === 'expr' && /[a-zA-Z]/.test(p.lhs.src)) return equalAnswers(g, p.rhs, ctx);
+      if (p.kind === 'relation' && p.op === '=' && p.lhs.kind === 'expr' && namesValue(p.lhs.src)) return equalAnswers(g, p.rhs, ctx);
       return false;
     case 'set':
       if (p.kind === 'set' || p.kind === 'tuple') return unordered(g.items, p.items, ctx);
@@ -57,6 +56,15 @@ export function equalAnswers(g: Answer, p: Answer, ctx: Ctx): boolean {
       return column && (p.kind === 'tuple' || (p.kind === 'set' && p.bare)) && ordered(cells, p.items, ctx);
     }
   }
+}
+
+/**
+ * The left side of `lhs = value` names the value (AB = 13, \cos\theta = \frac{3}{5}, m + n = 36) or computes it
+ * (1 - \frac{1}{3} = \frac{2}{3}); a bare number (7 = 5) or an equation still to solve (2x = 10) does neither.
+ */
+function namesValue(lhs: string): boolean {
+  if (/^[-+]?[\d.\s]+$/.test(lhs)) return false;
+  return !(/^\s*[-+]?[\d.]/.test(lhs) && (compile(lhs)?.symbols.length ?? 1) > 0);
 }
 
 /** Open and closed ends are the same thing at infinity. */

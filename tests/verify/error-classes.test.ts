@@ -36,7 +36,9 @@ const CLASSES: Record<string, Row[]> = {
     ['24', r`Therefore $\boxed{\angle ABC = 24^\circ}$.`, true],
     ['12', r`So $\boxed{x + y = 12}$.`, true],
     ['12', r`So $\boxed{x + y = 13}$.`, false],
-    ['4', r`$\boxed{2 + 2 = 4}$ is not a name.`, false],
+    ['4', r`$\boxed{2 + 2 = 4}$ computes it.`, true],
+    ['5', r`$\boxed{7 = 5}$ names nothing.`, false],
+    ['10', r`So $\boxed{2x = 10}$, an equation still to solve.`, false],
   ],
   'ordinals and unit words': [
     ['3', r`$\boxed{3^{\text{rd}}\text{ place}}$`, true],
