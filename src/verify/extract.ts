@@ -35,6 +35,8 @@ const NUMBER = /(?<![A-Za-z_\d.])-?\$?\d[\d,]*(?:\.\d+)?(?:\/\d+)?|(?<![A-Za-z_\
 /** A word of two or more letters outside LaTeX commands ("so 2"): prose, not a bare answer. */
 const PROSE = /(?<![\\a-zA-Z])[a-zA-Z]{2,}/;
 const NO_ANSWER = Symbol('no answer');
+/** Words before a number that make it a reference, not an answer: "from step 3", "by equation (2)". */
+const REFERENCE = /(?:\b(?:step|part|case|equation|eq|line|problem|question|figure|fig|section|item)\.?\s*\(?|\()\s*$/i;
 
 const RULES: Record<ExtractRule, (c: string) => string | null | typeof NO_ANSWER> = {
   boxed: (c) => {
@@ -67,7 +69,9 @@ const RULES: Record<ExtractRule, (c: string) => string | null | typeof NO_ANSWER
   },
   last_math: (c) => lastAnswerSentence(c)?.span?.text ?? null,
   last_number: (c) => {
-    const nums = c.replace(/\*\*/g, '').match(NUMBER);
+    const last = lastAnswerSentence(c);
+    const chosen = last?.number ?? last?.span?.text.match(NUMBER)?.pop();
+    const nums = chosen ? [chosen] : c.replace(/\*\*/g, '').match(NUMBER);
     return nums ? nums[nums.length - 1].replace(/\$/g, '') : null;
   },
 };
@@ -86,21 +90,22 @@ export function extractAnswer(completion: string, opts: ExtractOptions = {}): Ex
 }
 
 /**
- * In the last sentence that holds a math span or a number, the one that comes last: a span (span set) or a plain
- * number (span null, left to last_number). Sentences end at . ! ? or a newline outside math.
+ * In the last sentence that holds a math span or a number, the one that comes last: a span, or a plain number
+ * (not a reference such as "step 3" or "(2)"). Sentences end at . ! ? or a newline outside math.
  */
-function lastAnswerSentence(c: string): { span: Span | null } | null {
+function lastAnswerSentence(c: string): { span?: Span; number?: string } | null {
   const spans = balancedSpans(c);
   const masked = maskSpans(c, spans);
   const ends = [0, ...[...masked.matchAll(/[.!?](?=\s|$)|\n/g)].map((m) => m.index! + 1), c.length];
   for (let k = ends.length - 1; k > 0; k--) {
     const [from, to] = [ends[k - 1], ends[k]];
     const inside = spans.filter((s) => s.start >= from && s.start < to);
-    const nums = [...masked.slice(from, to).matchAll(NUMBER)];
+    const text = masked.slice(from, to).replace(/\*\*/g, '  ');
+    const nums = [...text.matchAll(NUMBER)].filter((m) => !REFERENCE.test(text.slice(0, m.index)) && text[m.index! + m[0].length] !== ')');
     const lastNum = nums.length ? from + nums[nums.length - 1].index! : -1;
     const lastSpan = inside.length ? inside[inside.length - 1] : null;
     if (lastSpan && lastSpan.start > lastNum) return { span: lastSpan };
-    if (lastNum >= 0) return { span: null };
+    if (lastNum >= 0) return { number: nums[nums.length - 1][0] };
   }
   return null;
 }
