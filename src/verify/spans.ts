@@ -9,10 +9,10 @@ export interface Span {
   text: string;
 }
 
-/** An English word of three or more letters outside \text{…} and commands: prose, not math. */
+/** An English word of two or more letters outside \text{…} and commands: prose, not math. */
 function isProse(s: string): boolean {
   const bare = s.replace(/\\(?:text|textbf|textit|mathrm|mbox|textnormal)\s*\{[^{}]*\}/g, ' ').replace(/\\[a-zA-Z]+/g, ' ');
-  return /(?:^|[\s,])[a-zA-Z]{3,}(?=[\s,.;:!?]|$)/.test(bare);
+  return /(?:^|[\s,])[a-zA-Z]{2,}(?=[\s,.;:!?]|$)/.test(bare);
 }
 
 export function balancedSpans(c: string): Span[] {
