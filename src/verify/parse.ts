@@ -37,7 +37,8 @@ export function parseAnswer(raw: string): Answer | null {
   return parseShape(c.s, c.percent, 0);
 }
 
-const CHOICE = /^\(([A-E])\)(?:\s.*)?$/;
+/** (C), or (C) followed by its value ("(C) 12"), not by an operator ("(C) + 1"). */
+const CHOICE = /^\(([A-E])\)(?:\s+[^\s+\-*/=^<>].*)?$/;
 const UNITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 

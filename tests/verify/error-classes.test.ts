@@ -142,6 +142,7 @@ describe('shortcuts a policy could game are judged on content', () => {
     expect(gradeMath('\\text{(C)}', 'The answer is $\\boxed{C}$.').correct).toBe(true);
     expect(gradeMath('\\text{(C)}', 'The answer is $\\boxed{\\textbf{(C) }12}$.').correct).toBe(true);
     expect(gradeMath('\\text{(C)}', 'The answer is (D).').correct).toBe(false);
+    expect(gradeMath('\\text{(C)}', 'Thus $\\boxed{\\text{(C)} + 1}$.').correct).toBe(false);
   });
 
   it('reads only the last non-empty closed box, and the echoed problem never stands in for it', () => {
