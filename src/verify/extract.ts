@@ -35,6 +35,7 @@ const NUMBER = /(?<![A-Za-z_\d.])-?\$?\d[\d,]*(?:\.\d+)?(?:\/\d+)?|(?<![A-Za-z_\
 /** A word of two or more letters outside LaTeX commands ("so 2"): prose, not a bare answer. */
 const PROSE = /(?<![\\a-zA-Z])[a-zA-Z]{2,}/;
 const NO_ANSWER = Symbol('no answer');
+const CLAUSE_END = /[.!?](?=\s|$)|\n|;|,(?=\s+(?:so|giving|which|hence|thus|therefore)\b)/gi;
 /** Words before a number that make it a reference, not an answer: "from step 3", "by equation (2)". */
 const REFERENCE = /(?:\b(?:step|part|case|equation|eq|line|problem|question|figure|fig|section|item)\.?\s*\(?|\()\s*$/i;
 
@@ -90,13 +91,15 @@ export function extractAnswer(completion: string, opts: ExtractOptions = {}): Ex
 }
 
 /**
- * In the last sentence that holds a math span or a number, the one that comes last: a span, or a plain number
- * (not a reference such as "step 3" or "(2)"). Sentences end at . ! ? or a newline outside math.
+ * In the last sentence or clause that holds a math span or a number: its last span, or else its last plain number
+ * (not a reference such as "step 3" or "(2)"). Sentences end at . ! ? or a newline outside math; a clause at a
+ * semicolon or at a comma before so, giving, which, hence, thus or therefore. Asymptote code is not text.
  */
-function lastAnswerSentence(c: string): { span?: Span; number?: string } | null {
+function lastAnswerSentence(c0: string): { span?: Span; number?: string } | null {
+  const c = c0.replace(/\[asy\][\s\S]*?\[\/asy\]/g, (m) => ' '.repeat(m.length));
   const spans = balancedSpans(c);
   const masked = maskSpans(c, spans);
-  const ends = [0, ...[...masked.matchAll(/[.!?](?=\s|$)|\n/g)].map((m) => m.index! + 1), c.length];
+  const ends = [0, ...[...masked.matchAll(CLAUSE_END)].map((m) => m.index! + 1), c.length];
   for (let k = ends.length - 1; k > 0; k--) {
     const [from, to] = [ends[k - 1], ends[k]];
     const inside = spans.filter((s) => s.start >= from && s.start < to);
@@ -104,8 +107,10 @@ function lastAnswerSentence(c: string): { span?: Span; number?: string } | null 
     const nums = [...text.matchAll(NUMBER)].filter((m) => !REFERENCE.test(text.slice(0, m.index)) && text[m.index! + m[0].length] !== ')');
     const lastNum = nums.length ? from + nums[nums.length - 1].index! : -1;
     const lastSpan = inside.length ? inside[inside.length - 1] : null;
-    if (lastSpan && lastSpan.start > lastNum) return { span: lastSpan };
-    if (lastNum >= 0) return { number: nums[nums.length - 1][0] };
+    // a span holds the answer over plain numbers after it ("$9$ divisors of 196"), except a price ("$2$ hours, $18")
+    const prices = lastSpan ? nums.filter((m) => from + m.index! > lastSpan.start && m[0].includes('$')) : nums;
+    if (lastSpan && prices.length === 0) return { span: lastSpan };
+    if (prices.length) return { number: prices[prices.length - 1][0] };
   }
   return null;
 }
