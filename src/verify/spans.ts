@@ -49,10 +49,11 @@ export function balancedSpans(c: string): Span[] {
   return spans;
 }
 
+/** The next $ that can close a span: one followed by a digit is a price sign ("$204 + $160 = $364"), not a close. */
 function nextDollar(c: string, from: number): number {
   for (let i = from; i < c.length; i++) {
     if (c[i] === '\\') i++;
-    else if (c[i] === '$') return i;
+    else if (c[i] === '$' && !/\d/.test(c[i + 1] ?? '')) return i;
   }
   return -1;
 }
