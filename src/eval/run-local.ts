@@ -7,8 +7,7 @@ import type { ChatMessage } from '../inference/local.js';
 import type { EvalConfig } from '../config/recipe.js';
 import { sampleBatch, type SampleResult, type SamplingParams } from '../inference/sample.js';
 import type { GenerationModel } from '../inference/generation-model.js';
-import { extractAnswer } from '../verify/extract.js';
-import { isEquivalent } from '../verify/equal.js';
+import { gradeMath } from '../verify/grade-math.js';
 import { isR1Format } from '../verify/format.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl, readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
@@ -85,7 +84,7 @@ export async function evalLocal(opts: {
       res.forEach((r, k) => {
         const { p, sample } = batch[k];
         const completion = model.text(p.messages, r.tokens);
-        const { pred, rule } = extractAnswer(completion, { strict: true });
+        const { pred, rule, correct: ok } = gradeMath(p.answer, completion, { strict: true, finished: r.finished });
         const rec: SampleRecord = {
           problem_id: p.id,
           sample,
@@ -94,7 +93,7 @@ export async function evalLocal(opts: {
           pred,
           rule,
           gold: p.answer,
-          correct: isEquivalent(p.answer, pred),
+          correct: ok,
           format_ok: isR1Format(completion),
           tokens: r.tokens.length,
           finished: r.finished,
