@@ -22,6 +22,8 @@ program
   .option('--json', 'print the run summary as JSON on stdout when it ends')
   .option('--reports <dir>', 'where results go', 'reports')
   .option('--work-dir <dir>', 'where datasets, checkpoints and stage caches go', '.reprise')
+  .option('--set <key=value...>', 'override a recipe value, keeping its type (e.g. --set grpo.steps=5); recorded in the report')
+  .option('--new-run', 'a changed recipe whose name and version already have a run gets a run of its own instead of being refused')
   .action(async (recipe: string, opts) => (await import('./cli/run.js')).runCommand(recipe, opts));
 
 program
@@ -169,7 +171,8 @@ program
   .command('validate')
   .description('check a recipe against its schema without running it')
   .argument('<recipe>', 'recipe file')
-  .action(async (recipe: string) => (await import('./cli/run.js')).validateCommand(recipe));
+  .option('--set <key=value...>', 'override a recipe value, keeping its type')
+  .action(async (recipe: string, opts) => (await import('./cli/run.js')).validateCommand(recipe, opts));
 
 program.parseAsync().catch((e: unknown) => {
   e = uncaughtFsError(e) ?? e;

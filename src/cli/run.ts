@@ -5,15 +5,15 @@ import { runRecipe, validateRecipe } from '../pipeline/run.js';
 import type { RunSummary } from '../eval/results.js';
 import { formatDuration } from '../util/progress.js';
 
-export async function runCommand(recipe: string, opts: { force?: boolean; json?: boolean; reports: string; workDir: string }): Promise<void> {
+export async function runCommand(recipe: string, opts: { force?: boolean; json?: boolean; reports: string; workDir: string; set?: string[]; newRun?: boolean }): Promise<void> {
   const t0 = Date.now();
-  const s = await runRecipe({ recipePath: recipe, force: opts.force, reportsDir: opts.reports, workDir: opts.workDir });
+  const s = await runRecipe({ recipePath: recipe, force: opts.force, reportsDir: opts.reports, workDir: opts.workDir, sets: opts.set ?? [], newRun: opts.newRun });
   process.stderr.write(summaryText(s, (Date.now() - t0) / 1000, opts.reports));
   if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(s), null, 2) + '\n');
 }
 
-export function validateCommand(recipe: string): void {
-  const { recipe: r } = validateRecipe(recipe);
+export function validateCommand(recipe: string, opts: { set?: string[] } = {}): void {
+  const { recipe: r } = validateRecipe(recipe, opts.set ?? []);
   process.stdout.write(`${recipe}: valid (${r.name} v${r.version})\n`);
 }
 

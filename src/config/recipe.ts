@@ -2,7 +2,8 @@
 // Unknown keys are errors; every error names the file, the line, the key and the allowed values.
 
 import { z } from 'zod';
-import { parseWithSchema, readConfigFile, type SchemaIssue } from './yaml.js';
+import { parseWithSchema, validateValue, type SchemaIssue } from './yaml.js';
+import { resolveRecipeDoc } from './recipe-resolve.js';
 import { SplitSpec } from './datagen-spec.js';
 
 export const LOSS_TYPES = ['grpo', 'dr_grpo', 'dapo', 'bnpo'] as const;
@@ -120,6 +121,12 @@ export interface LoadedRecipe {
   recipe: Recipe;
   path: string;
   text: string;
+  /** The recipe's identity: its file's hash, or (with `extends` or `--set`) the hash of every input. */
+  sha256: string;
+  /** The recipes it extends, nearest first. */
+  extends: string[];
+  /** `--set` overrides as applied (typed). */
+  overrides: Record<string, unknown>;
 }
 
 export type ExtraCheck = SchemaIssue;
@@ -129,9 +136,10 @@ export function parseRecipe(text: string, file: string, check?: (r: Recipe) => E
   return parseWithSchema(Recipe, text, file, (_raw, path) => allowedKeys(path), check);
 }
 
-export function loadRecipe(path: string, check?: (r: Recipe) => ExtraCheck[]): LoadedRecipe {
-  const text = readConfigFile(path, 'recipe file', 'recipes live in recipes/<name>/v<N>.yaml, e.g. recipes/tiny-r1/v1.yaml');
-  return { recipe: parseRecipe(text, path, check), path, text };
+export function loadRecipe(path: string, check?: (r: Recipe) => ExtraCheck[], sets: readonly string[] = []): LoadedRecipe {
+  const doc = resolveRecipeDoc(path, sets);
+  const recipe = validateValue(Recipe, doc.value, path, doc.lineOf, (_raw, p) => allowedKeys(p), check);
+  return { recipe, path, text: doc.files[0].text, sha256: doc.sha256, extends: doc.files.slice(1).map((f) => f.path), overrides: doc.overrides };
 }
 
 /** Keys the schema allows at a path (for "unknown key" messages). */

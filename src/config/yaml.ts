@@ -69,6 +69,19 @@ export function parseWithSchema<T>(
   check?: (value: T) => SchemaIssue[],
 ): T {
   const doc = parseYaml(text, file);
+  return validateValue(schema, doc.value, file, doc.lineOf, allowedKeys, check);
+}
+
+/** parseWithSchema on a value already read (a recipe merged over the one it `extends`, with `--set` overrides). */
+export function validateValue<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  file: string,
+  lineOf: YamlDoc['lineOf'],
+  allowedKeys: (raw: unknown, path: (string | number)[]) => string[],
+  check?: (value: T) => SchemaIssue[],
+): T {
+  const doc = { value, lineOf };
   const result = schema.safeParse(doc.value);
   const issues: SchemaIssue[] = [];
   if (!result.success) {

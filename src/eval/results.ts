@@ -73,7 +73,8 @@ export interface Reference {
 export interface RunSummary {
   schema: typeof RUN_SCHEMA;
   run_id: string;
-  recipe: { name: string; version: number; path: string; sha256: string; text: string };
+  /** sha256: the recipe file's, or with `extends`/`--set` the hash of every input (config/recipe-resolve.ts). */
+  recipe: { name: string; version: number; path: string; sha256: string; text: string; extends?: string[]; overrides?: Record<string, unknown> };
   provenance: {
     git_commit: string | null;
     git_dirty: boolean | null;

@@ -1,9 +1,9 @@
 // Runs a recipe: datagen → init → SFT → GRPO → eval of each model → report. The one module that knows the
 // order of stages. Each stage is cached by the hash of its inputs; a killed run resumes where it stopped.
 
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { loadRecipe, type Recipe } from '../config/recipe.js';
+import { loadRecipe, type LoadedRecipe, type Recipe } from '../config/recipe.js';
 import { FAMILIES } from '../../datagen/index.js';
 import { RegistryError } from '../util/errors.js';
 import { checkRewardNames } from '../train/rewards-check.js';
@@ -19,7 +19,7 @@ import { packageRoot } from '../util/paths.js';
 import { splitIssues, SplitDrawError } from '../../datagen/draw.js';
 import { memoryIssues } from './memory.js';
 import { parseYaml } from '../config/yaml.js';
-import { InputError } from '../util/errors.js';
+import { InputError, RepriseError } from '../util/errors.js';
 
 export interface RunOptions {
   recipePath: string;
@@ -27,9 +27,13 @@ export interface RunOptions {
   workDir?: string;
   reportsDir?: string;
   force?: boolean;
+  /** `--set key=value` overrides, applied over the recipe (and what it extends). */
+  sets?: string[];
+  /** Keep a changed recipe's run beside the earlier one instead of refusing (E_RECIPE_CHANGED). */
+  newRun?: boolean;
 }
 
-export function validateRecipe(path: string) {
+export function validateRecipe(path: string, sets: readonly string[] = []) {
   return loadRecipe(path, (r) => {
     const issues = checkRewardNames(r.grpo.rewards, ['grpo', 'rewards']);
     if (!FAMILIES[r.datagen.generator]) issues.push({ path: ['datagen', 'generator'], message: new RegistryError('dataset family', r.datagen.generator, Object.keys(FAMILIES)).message });
@@ -49,7 +53,7 @@ export function validateRecipe(path: string) {
       if (!issues.length && !('path' in r.model)) issues.push(...memoryIssues(r, family.chars.length + 16));
     }
     return issues;
-  });
+  }, sets);
 }
 
 /** A row of a prompt split (rl, test): the user turn and the gold answer, without the teacher's reply; the SFT split is plain OpenAI chat JSONL. */
@@ -71,8 +75,9 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const root = resolve(opts.root ?? process.cwd());
   const workDir = resolve(root, opts.workDir ?? '.reprise');
   const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
-  const { recipe, text, path } = validateRecipe(resolve(root, opts.recipePath));
-  const runId = `${recipe.name}-v${recipe.version}-s${recipe.seed}`;
+  const loaded = validateRecipe(resolve(root, opts.recipePath), opts.sets ?? []);
+  const { recipe, text, path } = loaded;
+  const runId = runIdOf(loaded, reportsDir, opts.newRun ?? false);
   // one process per run in a work dir (--force included); each stage directory is locked as well, since other
   // recipes may share it, and the report directory while it is written
   const locks = [await acquireLock(lockPathOf(join(workDir, 'locks', `run-${runId}`)), `run ${runId} in ${workDir}`)];
@@ -82,7 +87,7 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
     return st;
   };
   try {
-    return await runStages({ root, workDir, reportsDir, recipe, text, path, runId, force: opts.force ?? false, open, locks });
+    return await runStages({ root, workDir, reportsDir, recipe, text, path, runId, force: opts.force ?? false, open, locks, loaded, sets: opts.sets ?? [] });
   } finally {
     for (const l of locks.reverse()) l.release();
   }
@@ -100,9 +105,30 @@ interface RunContext {
   open: (...args: Parameters<typeof openStage>) => Promise<Stage>;
   /** Held until the run ends. */
   locks: Lock[];
+  loaded: LoadedRecipe;
+  sets: string[];
 }
 
-async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open, locks }: RunContext): Promise<RunSummary> {
+/**
+ * name-v<version>-s<seed>; a version is immutable, so a recipe whose hash differs from the one its earlier run
+ * recorded is refused, or with --new-run gets its own run (suffixed with its hash) beside the earlier one.
+ */
+export function runIdOf(loaded: LoadedRecipe, reportsDir: string, newRun: boolean): string {
+  const { recipe, sha256: hash, path } = loaded;
+  const id = `${recipe.name}-v${recipe.version}-s${recipe.seed}`;
+  const prev = join(reportsDir, 'runs', id, 'summary.json');
+  if (!existsSync(prev)) return id;
+  const recorded = (JSON.parse(readFileSync(prev, 'utf8')) as RunSummary).recipe?.sha256;
+  if (recorded === hash) return id;
+  if (newRun) return `${id}-${hash.slice(0, 8)}`;
+  throw new RepriseError(
+    'E_RECIPE_CHANGED',
+    `${path}: ${recipe.name} v${recipe.version} already has a run (${prev}) made from a different recipe (sha256 ${recorded?.slice(0, 12)}…, now ${hash.slice(0, 12)}…); a version is never edited in place`,
+    `copy the recipe to v${recipe.version + 1}.yaml and change that, or pass --new-run to keep both runs`,
+  );
+}
+
+async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open, locks, loaded, sets }: RunContext): Promise<RunSummary> {
   const startedAt = new Date();
   const wall: Record<string, number> = {};
   const timed = async <T>(stage: Stage, fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> => {
@@ -169,7 +195,15 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const summary: RunSummary = {
     schema: RUN_SCHEMA,
     run_id: runId,
-    recipe: { name: recipe.name, version: recipe.version, path: relative(root, path), sha256: sha256(text), text },
+    recipe: {
+      name: recipe.name,
+      version: recipe.version,
+      path: relative(root, path),
+      sha256: loaded.sha256,
+      text,
+      ...(loaded.extends.length ? { extends: loaded.extends.map((f) => relative(root, f)) } : {}),
+      ...(Object.keys(loaded.overrides).length ? { overrides: loaded.overrides } : {}),
+    },
     provenance: {
       ...(await codeProvenance()),
       seeds: { recipe: recipe.seed },
@@ -178,7 +212,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
       started_at: startedAt.toISOString(),
       finished_at: new Date().toISOString(),
       wall_s: wall,
-      command: `reprise run ${relative(root, path)}${force ? ' --force' : ''}`,
+      command: `reprise run ${relative(root, path)}${force ? ' --force' : ''}${sets.map((x) => ` --set ${x}`).join('')}`,
     },
     datasets,
     models: Object.values(evals).map((e) => e.result),
