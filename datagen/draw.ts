@@ -85,7 +85,7 @@ export interface TwoOperandProblem {
 }
 
 /** A family of two-operand problems whose teacher writes `trace(a, b)` as the assistant turn. */
-export function twoOperandFamily(meta: Pick<DatasetFamily, 'name' | 'version' | 'chars' | 'describe' | 'maxDigits'>, draw: (seed: number, splits: (SplitSpec & { name: string })[]) => Record<string, TwoOperandProblem[]>, trace: (a: number, b: number) => string): DatasetFamily {
+export function twoOperandFamily(meta: Pick<DatasetFamily, 'name' | 'version' | 'chars' | 'describe' | 'maxDigits' | 'verifier'>, draw: (seed: number, splits: (SplitSpec & { name: string })[]) => Record<string, TwoOperandProblem[]>, trace: (a: number, b: number) => string): DatasetFamily {
   return {
     ...meta,
     distinctProblems: twoOperandDistinct,

@@ -1,6 +1,7 @@
 // What a dataset family gives the pipeline: deterministic splits of chat rows with gold answers.
 
 import type { ChatMessage } from '../src/model/tokenizer.js';
+import type { VerifierName } from '../src/verify/task.js';
 
 export interface DatasetRow {
   id: string;
@@ -26,6 +27,8 @@ export interface DatasetFamily {
   /** The characters its texts use (the tiny models' tokenizer is built from them). */
   chars: string;
   describe: string;
+  /** How its answers are checked (src/verify/task.ts); the accuracy reward and the eval use it. */
+  verifier: VerifierName;
   /** The longest digit_weights it can honour (operands of at most this many digits). */
   maxDigits: number;
   /** How many distinct problems a split with these digit weights can hold, where that is known. */

@@ -10,6 +10,7 @@ export const countdown: DatasetFamily = {
   describe: 'Countdown (TinyZero): reach the target from 3–4 numbers with + - * /, each number used exactly once',
   // the product of four 4-digit numbers stays below 2^53, so the solver's arithmetic is exact
   maxDigits: 4,
+  verifier: 'countdown',
   params: { ...DEFAULT_PARAMS },
   generate(seed, splits, params) {
     const p = { ...DEFAULT_PARAMS, ...params } as CountdownParams;

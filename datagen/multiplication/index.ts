@@ -4,7 +4,7 @@ import { GENERATOR_VERSION, MAX_DIGITS, TASK_CHARS, generateSplits, teacherTrace
 import { twoOperandFamily } from '../draw.js';
 
 export const multiplication = twoOperandFamily(
-  { name: 'multiplication', version: GENERATOR_VERSION, chars: TASK_CHARS, describe: 'multi-digit multiplication a*b, digit counts of each factor drawn from digit_weights', maxDigits: MAX_DIGITS },
+  { name: 'multiplication', version: GENERATOR_VERSION, chars: TASK_CHARS, describe: 'multi-digit multiplication a*b, digit counts of each factor drawn from digit_weights', maxDigits: MAX_DIGITS, verifier: 'integer' },
   generateSplits,
   teacherTrace,
 );

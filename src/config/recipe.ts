@@ -103,6 +103,8 @@ export const Recipe = z.strictObject({
   format: z.string(),
   datagen: z.strictObject({
     generator: z.string(),
+    /** The family's own parameters (datagen/<family>/README.md); omitted ones keep the family's defaults. */
+    params: z.record(z.string(), z.union([z.number(), z.array(z.number())])).optional(),
     splits: z.strictObject({ sft: SplitSpec, rl: SplitSpec, test: SplitSpec }),
   }),
   /** Our from-scratch GPT's settings, or a Hugging Face checkpoint directory with LoRA settings. */
@@ -138,7 +140,7 @@ export function parseRecipe(text: string, file: string, check?: (r: Recipe) => E
 
 export function loadRecipe(path: string, check?: (r: Recipe) => ExtraCheck[], sets: readonly string[] = []): LoadedRecipe {
   const doc = resolveRecipeDoc(path, sets);
-  const recipe = validateValue(Recipe, doc.value, path, doc.lineOf, (_raw, p) => allowedKeys(p), check);
+  const recipe = validateValue(Recipe, doc.value, path, doc.lineOf, (_raw, p) => allowedKeys(p), check, doc.fileOf);
   return { recipe, path, text: doc.files[0].text, sha256: doc.sha256, extends: doc.files.slice(1).map((f) => f.path), overrides: doc.overrides };
 }
 

@@ -80,6 +80,7 @@ export function validateValue<T>(
   lineOf: YamlDoc['lineOf'],
   allowedKeys: (raw: unknown, path: (string | number)[]) => string[],
   check?: (value: T) => SchemaIssue[],
+  fileOf: (path: (string | number)[]) => string = () => file,
 ): T {
   const doc = { value, lineOf };
   const result = schema.safeParse(doc.value);
@@ -99,7 +100,7 @@ export function validateValue<T>(
   if (issues.length) {
     const first = issues[0];
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` : '';
-    throw new InputError(first.message + more, { file, line: doc.lineOf(first.path), field: first.path.join('.') });
+    throw new InputError(first.message + more, { file: fileOf(first.path), line: doc.lineOf(first.path), field: first.path.join('.') });
   }
   return result.data as T;
 }

@@ -6,7 +6,7 @@ import { join, relative, resolve } from 'node:path';
 import { loadRecipe, type LoadedRecipe, type Recipe } from '../config/recipe.js';
 import { FAMILIES } from '../../datagen/index.js';
 import { RegistryError } from '../util/errors.js';
-import { checkRewardNames } from '../train/rewards-check.js';
+import { checkRewardNames, referenceAnswerIssues } from '../train/rewards-check.js';
 import { sha256, sha256File } from '../util/hash.js';
 import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
@@ -49,11 +49,28 @@ export function validateRecipe(path: string, sets: readonly string[] = []) {
     const family = FAMILIES[r.datagen.generator];
     if (family) {
       issues.push(...splitIssues(family, r.datagen.splits).map((i) => ({ ...i, path: ['datagen', 'splits', ...i.path] })));
+      const allowed = Object.keys(family.params ?? {});
+      for (const k of Object.keys(r.datagen.params ?? {})) if (!allowed.includes(k)) issues.push({ path: ['datagen', 'params', k], message: `family ${family.name} has no parameter "${k}"; allowed: ${allowed.join(', ') || '(none)'}` });
+      if (!issues.length) issues.push(...referenceAnswerIssues(withFamilyVerifier(r).grpo.rewards, referenceSample(r), ['grpo', 'rewards']));
       // the tokenizer is the family's characters and a few specials; a Hugging Face model's size is checked when it loads
       if (!issues.length && !('path' in r.model)) issues.push(...memoryIssues(r, family.chars.length + 16));
     }
     return issues;
   }, sets);
+}
+
+/** The rewards as the dataset family checks answers: `accuracy` (and `length`) get its verifier unless the recipe names one. */
+export function withFamilyVerifier(r: Recipe): Recipe {
+  const verifier = FAMILIES[r.datagen.generator]?.verifier ?? 'math';
+  if (verifier === 'math') return r; // the default: recipes (and their stage keys) stay as they were
+  const rewards = r.grpo.rewards.map((x) => (['accuracy', 'length'].includes(x.name) && x.params?.verifier === undefined ? { ...x, params: { ...x.params, verifier } } : x));
+  return { ...r, grpo: { ...r.grpo, rewards } };
+}
+
+/** The teacher's answers to a few problems drawn as the RL split draws them (a separate stream: the splits are untouched). */
+export function referenceSample(r: Recipe, n = 16) {
+  const rows = FAMILIES[r.datagen.generator].generate(r.seed + 1, { reference_check: { ...r.datagen.splits.rl, count: n } }, r.datagen.params).reference_check;
+  return rows.map((x) => ({ id: x.id, gold: x.answer, completion: [...x.messages].reverse().find((m) => m.role === 'assistant')?.content ?? '' }));
 }
 
 /** A row of a prompt split (rl, test): the user turn and the gold answer, without the teacher's reply; the SFT split is plain OpenAI chat JSONL. */
@@ -76,7 +93,8 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const workDir = resolve(root, opts.workDir ?? '.reprise');
   const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
   const loaded = validateRecipe(resolve(root, opts.recipePath), opts.sets ?? []);
-  const { recipe, text, path } = loaded;
+  const { text, path } = loaded;
+  const recipe = withFamilyVerifier(loaded.recipe);
   const runId = runIdOf(loaded, reportsDir, opts.newRun ?? false);
   // one process per run in a work dir (--force included); each stage directory is locked as well, since other
   // recipes may share it, and the report directory while it is written
@@ -234,7 +252,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
 /** The recipe's splits; one that cannot be drawn (too few distinct problems left) is bad input at its count. */
 function drawSplits({ recipe, text, path }: { recipe: Recipe; text: string; path: string }) {
   try {
-    return FAMILIES[recipe.datagen.generator].generate(recipe.seed, recipe.datagen.splits);
+    return FAMILIES[recipe.datagen.generator].generate(recipe.seed, recipe.datagen.splits, recipe.datagen.params);
   } catch (e) {
     if (!(e instanceof SplitDrawError)) throw e;
     const key = ['datagen', 'splits', e.split, 'count'];
@@ -263,7 +281,7 @@ async function generateDatasets(loaded: { recipe: Recipe; text: string; path: st
     writeJsonlAtomic(file, out);
     files[name] = { sha256: await sha256File(file), rows: rows.length };
   }
-  const manifest = { generator: family.name, version: family.version, seed: recipe.seed, splits: recipe.datagen.splits, files };
+  const manifest = { generator: family.name, version: family.version, seed: recipe.seed, ...(recipe.datagen.params ? { params: recipe.datagen.params } : {}), splits: recipe.datagen.splits, files };
   writeJsonAtomic(join(dir, 'manifest.json'), manifest);
   return { files };
 }

@@ -1,8 +1,8 @@
-// Rewards on the extracted answer: accuracy (math equivalence, gold first) and edit_distance (text answers).
+// Rewards on the extracted answer: accuracy (by the task's verifier: math equivalence, gold first) and edit_distance (text answers).
 
 import { z } from 'zod';
 import { extractAnswer, type ExtractPreset } from '../verify/extract.js';
-import { gradeMath } from '../verify/grade-math.js';
+import { judgeTask, VERIFIERS } from '../verify/task.js';
 import { cleanAnswer } from '../verify/latex.js';
 import { levenshtein } from '../util/errors.js';
 import type { Scored } from './nulls.js';
@@ -11,6 +11,8 @@ export const AnswerParams = z
   .object({
     preset: z.enum(['default', 'math', 'gsm8k']).default('default'),
     strict: z.boolean().default(true),
+    /** How the task's answers are checked (a dataset family declares it; src/verify/task.ts). */
+    verifier: z.enum(VERIFIERS).default('math'),
   })
   .strict();
 export type AnswerParams = z.infer<typeof AnswerParams>;
@@ -20,10 +22,9 @@ export type AnswerParams = z.infer<typeof AnswerParams>;
  * with the two reversed), and a gold that does not parse gives null, never 1.0 as open-r1's did.
  */
 export function correctness(completion: string, gold: string, p: AnswerParams, finished?: boolean): Scored {
-  const j = gradeMath(gold, completion, { strict: p.strict, preset: p.preset as ExtractPreset, finished });
-  if (j.verdict === 'gold_unparsed') return { skip: 'gold answer does not parse' };
-  if (j.verdict === 'unknown') return { skip: `equivalence undecided (${j.via})` };
-  return j.verdict === 'equal' ? 1 : 0;
+  const j = judgeTask(p.verifier ?? 'math', gold, completion, { strict: p.strict, preset: p.preset as ExtractPreset, finished });
+  if (j.correct === null) return { skip: j.why };
+  return j.correct ? 1 : 0;
 }
 
 const textForm = (s: string) => cleanAnswer(s).s.toLowerCase().replace(/\s+/g, ' ').trim();

@@ -40,7 +40,7 @@ const CodeParams = CodeRunParams as unknown as z.ZodType<Record<string, unknown>
 
 const DEFS: Record<string, Def> = {
   accuracy: {
-    help: '1 if the extracted answer equals the gold (gold first), 0 if not; null if the gold does not parse; a completion cut off by the length limit is read strictly. Params: preset, strict',
+    help: "1 if the answer is right by the task's verifier (math: equivalence, gold first; integer: exact; countdown: each number once, hits the target), 0 if not; null if the gold does not parse; a completion cut off by the length limit is read strictly. Params: preset, strict, verifier (math, integer, countdown; a recipe's dataset family sets it)",
     params: AnswerParams,
     item: (p: AnswerParams) => (x) => correctness(x.completion, x.gold, p, x.finished),
   },
@@ -68,7 +68,7 @@ const DEFS: Record<string, Def> = {
     help: 'cosine length scaling of correctness, clamped past max_len. Params: min/max_value_wrong (−1, −0.5), min/max_value_correct (0.5, 1), max_len (1000)',
     params: CosineParams,
     item: (p: CosineParams) => (x) => {
-      const c = correctness(x.completion, x.gold, { preset: 'default', strict: true });
+      const c = correctness(x.completion, x.gold, { preset: 'default', strict: true, verifier: 'math' });
       return typeof c === 'number' ? cosineScaled(lengthOf(x), c, p) : c;
     },
   },
