@@ -88,6 +88,8 @@ export interface RunSummary {
     /** Wall seconds per stage, as spent in the run that produced the stage's output (cached stages keep theirs). */
     wall_s: Record<string, number>;
     command: string;
+    /** Each stage's cache key, code version and the commit that produced it (null: unknown, as for stages cached before this was recorded). */
+    stages?: Record<string, { key: string; version: number; git_commit: string | null; git_dirty: boolean | null; cached: boolean }>;
   };
   datasets: DatasetRef[];
   models: ModelResult[];

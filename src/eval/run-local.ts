@@ -8,6 +8,7 @@ import type { EvalConfig } from '../config/recipe.js';
 import { sampleBatch, type SampleResult, type SamplingParams } from '../inference/sample.js';
 import type { GenerationModel } from '../inference/generation-model.js';
 import { gradeMath } from '../verify/grade-math.js';
+import { judgeTask, type VerifierName } from '../verify/task.js';
 import { isR1Format } from '../verify/format.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl, readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
@@ -18,6 +19,8 @@ export interface EvalProblem {
   id: string;
   messages: ChatMessage[];
   answer: string;
+  /** How the task's answers are checked (its dataset family's verifier); math when absent. */
+  verifier?: VerifierName;
 }
 
 /** What the local eval needs of a model: prompts, batched sampling, and the completion's text as scored. */
@@ -84,7 +87,10 @@ export async function evalLocal(opts: {
       res.forEach((r, k) => {
         const { p, sample } = batch[k];
         const completion = model.text(p.messages, r.tokens);
-        const { pred, rule, correct: ok } = gradeMath(p.answer, completion, { strict: true, finished: r.finished });
+        const { pred, rule, correct: ok } =
+          p.verifier && p.verifier !== 'math'
+            ? ((j) => ({ pred: j.pred, rule: j.why, correct: j.correct }))(judgeTask(p.verifier, p.answer, completion, { strict: true, finished: r.finished }))
+            : gradeMath(p.answer, completion, { strict: true, finished: r.finished });
         const rec: SampleRecord = {
           problem_id: p.id,
           sample,

@@ -11,7 +11,7 @@ import { sha256, sha256File } from '../util/hash.js';
 import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
 import { RUN_SCHEMA, type DatasetRef, type ModelResult, type RunSummary } from '../eval/results.js';
-import { finishStage, openStage, type Stage } from './stages.js';
+import { STAGE_VERSIONS, finishStage, openStage, type Stage } from './stages.js';
 import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
@@ -149,16 +149,22 @@ export function runIdOf(loaded: LoadedRecipe, reportsDir: string, newRun: boolea
 async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open, locks, loaded, sets }: RunContext): Promise<RunSummary> {
   const startedAt = new Date();
   const wall: Record<string, number> = {};
+  const code = await codeProvenance();
+  // what produced each stage, cached ones included: the summary states each stage's own commit
+  const stageProv: Record<string, { key: string; version: number; git_commit: string | null; git_dirty: boolean | null; cached: boolean }> = {};
   const timed = async <T>(stage: Stage, fn: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> => {
+    const cached = Boolean(stage.done);
     if (stage.done) {
       log(`[${stage.name}] cached (${relative(root, stage.dir)}), ${formatDuration(stage.done.wall_s)} when it ran`);
     } else {
       log(`[${stage.name}] running in ${relative(root, stage.dir)}`);
       const t0 = Date.now();
       const outputs = await fn();
-      finishStage(stage, (Date.now() - t0) / 1000, outputs);
+      finishStage(stage, (Date.now() - t0) / 1000, outputs, { version: STAGE_VERSIONS[stage.kind], git_commit: code.git_commit, git_dirty: code.git_dirty });
     }
     wall[stage.name] = stage.done!.wall_s;
+    const c = stage.done!.code;
+    stageProv[stage.name] = { key: stage.key, version: STAGE_VERSIONS[stage.kind], git_commit: c?.git_commit ?? null, git_dirty: c?.git_dirty ?? null, cached };
     return stage.done!.outputs;
   };
 
@@ -199,11 +205,13 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
 
   // 5. eval of each model on the held-out split
   const checkpoints: Record<string, Stage> = { base: init, sft, grpo };
-  const testRows = readJsonl<DatasetRow>(join(dg.dir, 'test.jsonl'));
+  // the family's verifier judges its answers (math, the default, is left implicit so older runs' keys hold)
+  const verifier = family.verifier === 'math' ? {} : { verifier: family.verifier };
+  const testRows = readJsonl<DatasetRow>(join(dg.dir, 'test.jsonl')).map((r) => ({ ...r, ...verifier }));
   const evals: Record<string, { stage: Stage; result: ModelResult }> = {};
   for (const m of recipe.eval.models) {
     const src = checkpoints[m];
-    const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key }, force);
+    const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key, ...verifier }, force);
     const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, modelOf(src), testRows, ev.dir));
     evals[m] = { stage: ev, result: out.result as ModelResult };
   }
@@ -223,7 +231,8 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
       ...(Object.keys(loaded.overrides).length ? { overrides: loaded.overrides } : {}),
     },
     provenance: {
-      ...(await codeProvenance()),
+      ...code,
+      stages: stageProv,
       seeds: { recipe: recipe.seed },
       backend: tfInfo.backend,
       ...machine(),

@@ -12,9 +12,18 @@ import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 /** Bump when a stage's code changes what it produces, so cached outputs are not reused. */
 export const STAGE_VERSIONS: Record<string, number> = { datagen: 1, init: 1, sft: 1, grpo: 1, eval: 1 };
 
+/** The code that produced a stage: its stage version (in the key) and the commit of Reprise's checkout. */
+export interface StageCode {
+  version: number;
+  git_commit: string | null;
+  git_dirty: boolean | null;
+}
+
 export interface StageDone {
   stage: string;
   key: string;
+  /** Absent in stages finished before it was recorded. */
+  code?: StageCode;
   wall_s: number;
   finished_at: string;
   outputs: Record<string, unknown>;
@@ -22,6 +31,7 @@ export interface StageDone {
 
 export interface Stage {
   name: string;
+  kind: string;
   key: string;
   dir: string;
   done?: StageDone;
@@ -36,11 +46,11 @@ export async function openStage(workDir: string, name: string, kind: string, inp
   if (force && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const marker = join(dir, 'done.json');
-  return { name, key, dir, lock, done: existsSync(marker) ? readJson<StageDone>(marker) : undefined };
+  return { name, kind, key, dir, lock, done: existsSync(marker) ? readJson<StageDone>(marker) : undefined };
 }
 
-export function finishStage(stage: Stage, wall_s: number, outputs: Record<string, unknown>): StageDone {
-  const done: StageDone = { stage: stage.name, key: stage.key, wall_s, finished_at: new Date().toISOString(), outputs };
+export function finishStage(stage: Stage, wall_s: number, outputs: Record<string, unknown>, code?: StageCode): StageDone {
+  const done: StageDone = { stage: stage.name, key: stage.key, ...(code ? { code } : {}), wall_s, finished_at: new Date().toISOString(), outputs };
   writeJsonAtomic(join(stage.dir, 'done.json'), done);
   stage.done = done;
   return done;

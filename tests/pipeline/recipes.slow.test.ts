@@ -1,0 +1,68 @@
+// The shipped recipes run end to end at toy size (through --set overrides, recorded in the report).
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { RunSummary } from '../../src/eval/results.js';
+
+const root = resolve(__dirname, '../..');
+
+const TOY = [
+  'datagen.splits.sft.count=200',
+  'datagen.splits.rl.count=60',
+  'datagen.splits.test.count=12',
+  'model.d_model=32',
+  'model.n_layer=1',
+  'model.n_head=2',
+  'sft.steps=10',
+  'sft.warmup_steps=2',
+  'grpo.steps=2',
+  'grpo.prompts_per_step=2',
+  'grpo.group_size=2',
+  'eval.n_samples=1',
+  'eval.bootstrap_resamples=100',
+];
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, REPRISE_QUIET: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function runToy(recipe: string, runId: string, extra: string[] = []) {
+  const base = mkdtempSync(join(tmpdir(), 'reprise-recipes-'));
+  const d = { work: join(base, 'work'), reports: join(base, 'reports') };
+  const args = (...more: string[]) => ['run', `recipes/${recipe}.yaml`, '--work-dir', d.work, '--reports', d.reports, ...TOY.flatMap((s) => ['--set', s]), ...extra, ...more];
+  const r = cli(args());
+  expect(r.stderr).not.toMatch(/error/);
+  expect(r.code).toBe(0);
+  const summary = JSON.parse(readFileSync(join(d.reports, 'runs', runId, 'summary.json'), 'utf8')) as RunSummary;
+  return { summary, d, args };
+}
+
+describe('shipped recipes at toy size', () => {
+  it('countdown-r1 trains and evaluates with the countdown verifier, and records its overrides', () => {
+    const { summary, d, args } = runToy('countdown-r1/v1', 'countdown-r1-v1-s1234');
+    expect(summary.recipe.overrides).toMatchObject({ 'grpo.steps': 2, 'model.d_model': 32 });
+    expect(summary.recipe.extends).toEqual(['recipes/tiny-r1/v1.yaml']);
+    expect(summary.provenance.command).toContain('--set grpo.steps=2');
+    expect(summary.models.map((m) => m.model)).toEqual(['base', 'sft', 'grpo']);
+    // each stage states the code that produced it
+    expect(Object.keys(summary.provenance.stages!)).toEqual(['datagen', 'init', 'sft', 'grpo', 'eval-base', 'eval-sft', 'eval-grpo']);
+    for (const st of Object.values(summary.provenance.stages!)) expect(st).toMatchObject({ version: 1, cached: false, git_commit: summary.provenance.git_commit });
+    for (const m of summary.models) expect(m.counts.unjudged).toBe(0);
+    const samples = readFileSync(join(d.reports, 'runs/countdown-r1-v1-s1234', summary.models[2].samples_file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(samples.every((s) => s.rule === 'answer tag')).toBe(true);
+
+    // the same name and version with other settings is refused, not overwritten
+    const again = cli(args('--set', 'grpo.steps=3'));
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/E_RECIPE_CHANGED[\s\S]*countdown-r1 v1 already has a run/);
+  }, 600_000);
+
+  it('multiplication-r1 runs with the integer verifier', () => {
+    const { summary } = runToy('multiplication-r1/v1', 'multiplication-r1-v1-s1234');
+    expect(summary.models).toHaveLength(3);
+    for (const m of summary.models) expect(m.counts.unjudged).toBe(0);
+  }, 600_000);
+});
