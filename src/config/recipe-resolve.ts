@@ -40,6 +40,8 @@ export function resolveRecipeDoc(path: string, sets: readonly string[] = []): Re
     return parent === undefined ? rest : deepMerge(chain(parentPath(file, parent)), rest);
   };
   const value = structuredClone(chain(path));
+  // `sft: null` in a recipe that extends another drops the inherited stage
+  if (isObj(value)) for (const [k, v] of Object.entries(value)) if (v === null) delete value[k];
   const overrides: Record<string, unknown> = {};
   for (const s of sets) {
     const { key, v } = applySet(value, s, path);
@@ -81,6 +83,10 @@ function applySet(root: unknown, set: string, file: string): { key: string; v: u
   const leaf = parts[parts.length - 1];
   const container = node as Record<string, unknown>;
   const old = container[leaf];
+  if (raw === 'null' && isObj(old)) {
+    delete container[leaf]; // drops a section, e.g. --set sft=null (GRPO from the base)
+    return { key, v: null };
+  }
   const v = typed(raw, old, key, file);
   container[leaf] = v;
   return { key, v };

@@ -54,6 +54,8 @@ const Sft = z.strictObject({
   ...Optim,
   checkpoint_every: positiveInt.default(50),
   log_every: positiveInt.default(10),
+  /** The model it starts from: the base (the only choice; stated for readers of version-2 recipes). */
+  from: z.enum(['base']).optional(),
 });
 
 /** A reward from the registry (src/rewards), its weight in the total, and its parameters if it takes any. */
@@ -80,6 +82,8 @@ const Grpo = z.strictObject({
   micro_batch_size: size(4096).default(16),
   rewards: z.array(RewardRef).min(1),
   checkpoint_every: positiveInt.default(10),
+  /** The model it starts from: sft (the default when there is an SFT stage) or base (R1-Zero, as TinyZero). */
+  from: z.enum(['base', 'sft']).optional(),
 });
 
 const Eval = z.strictObject({
@@ -109,14 +113,15 @@ export const Recipe = z.strictObject({
   }),
   /** Our from-scratch GPT's settings, or a Hugging Face checkpoint directory with LoRA settings. */
   model: z.union([Model, HfModelRef]),
-  sft: Sft,
-  grpo: Grpo,
+  /** Stages are optional: SFT only, GRPO only (from the base), SFT then GRPO, or neither (eval of the base). */
+  sft: Sft.optional(),
+  grpo: Grpo.optional(),
   eval: Eval,
 });
 
 export type Recipe = z.infer<typeof Recipe>;
-export type GrpoConfig = Recipe['grpo'];
-export type SftConfig = Recipe['sft'];
+export type GrpoConfig = NonNullable<Recipe['grpo']>;
+export type SftConfig = NonNullable<Recipe['sft']>;
 export type EvalConfig = Recipe['eval'];
 
 export interface LoadedRecipe {

@@ -8,7 +8,7 @@
 // numbers written are for one process.
 
 import type { HfModelRef, Recipe } from '../config/recipe.js';
-import { InputError } from '../util/errors.js';
+import { InputError, RepriseError } from '../util/errors.js';
 
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
@@ -63,7 +63,7 @@ export interface TrlExportOptions {
 const SFT_DATA = 'data/sft';
 const GRPO_DATA = 'data/grpo';
 
-function optimizer(stage: 'sft' | 'grpo', c: Recipe['sft'] | Recipe['grpo']): TrlEntry[] {
+function optimizer(stage: 'sft' | 'grpo', c: NonNullable<Recipe['sft'] | Recipe['grpo']>): TrlEntry[] {
   const p = (k: string) => `${stage}.${k}`;
   const out: TrlEntry[] = [
     { key: 'learning_rate', value: c.lr, from: [p('lr')] },
@@ -121,7 +121,7 @@ function divisorAtMost(n: number, cap: number): number {
   return 1;
 }
 
-function rewardAttrs(rewards: Recipe['grpo']['rewards']): ExportReward[] {
+function rewardAttrs(rewards: NonNullable<Recipe['grpo']>['rewards']): ExportReward[] {
   const seen = new Map<string, number>();
   return rewards.map((r) => {
     const n = (seen.get(r.name) ?? 0) + 1;
@@ -141,6 +141,9 @@ export function planTrlExport(recipe: Recipe, opts: TrlExportOptions = {}): TrlP
     });
   }
   const { sft, grpo } = recipe;
+  if (!sft || !grpo) {
+    throw new RepriseError('E_EXPORT_UNSUPPORTED', `${recipe.name} v${recipe.version}: the TRL export writes an SFT then a GRPO config; this recipe has ${sft ? 'no grpo' : 'no sft'} stage`, 'export a recipe with both stages');
+  }
   const sftFile: TrlFile = {
     file: 'sft.yaml',
     parser: 'trl sft',

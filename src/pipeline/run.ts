@@ -35,9 +35,10 @@ export interface RunOptions {
 
 export function validateRecipe(path: string, sets: readonly string[] = []) {
   return loadRecipe(path, (r) => {
-    const issues = checkRewardNames(r.grpo.rewards, ['grpo', 'rewards']);
+    const issues = r.grpo ? checkRewardNames(r.grpo.rewards, ['grpo', 'rewards']) : [];
+    if (r.grpo?.from === 'sft' && !r.sft) issues.push({ path: ['grpo', 'from'], message: 'GRPO starts from "sft" but the recipe has no sft stage; add one, or start from "base" (R1-Zero)' });
     if (!FAMILIES[r.datagen.generator]) issues.push({ path: ['datagen', 'generator'], message: new RegistryError('dataset family', r.datagen.generator, Object.keys(FAMILIES)).message });
-    const stages = ['base', 'sft', 'grpo'];
+    const stages = ['base', ...(r.sft ? ['sft'] : []), ...(r.grpo ? ['grpo'] : [])];
     r.eval.models.forEach((m, i) => {
       if (!stages.includes(m)) issues.push({ path: ['eval', 'models', i], message: `unknown model "${m}"; allowed values: ${stages.join(', ')}` });
     });
@@ -51,7 +52,7 @@ export function validateRecipe(path: string, sets: readonly string[] = []) {
       issues.push(...splitIssues(family, r.datagen.splits).map((i) => ({ ...i, path: ['datagen', 'splits', ...i.path] })));
       const allowed = Object.keys(family.params ?? {});
       for (const k of Object.keys(r.datagen.params ?? {})) if (!allowed.includes(k)) issues.push({ path: ['datagen', 'params', k], message: `family ${family.name} has no parameter "${k}"; allowed: ${allowed.join(', ') || '(none)'}` });
-      if (!issues.length) issues.push(...referenceAnswerIssues(withFamilyVerifier(r).grpo.rewards, referenceSample(r), ['grpo', 'rewards']));
+      if (!issues.length && r.grpo) issues.push(...referenceAnswerIssues(withFamilyVerifier(r).grpo!.rewards, referenceSample(r), ['grpo', 'rewards']));
       // the tokenizer is the family's characters and a few specials; a Hugging Face model's size is checked when it loads
       if (!issues.length && !('path' in r.model)) issues.push(...memoryIssues(r, family.chars.length + 16));
     }
@@ -62,7 +63,7 @@ export function validateRecipe(path: string, sets: readonly string[] = []) {
 /** The rewards as the dataset family checks answers: `accuracy` (and `length`) get its verifier unless the recipe names one. */
 export function withFamilyVerifier(r: Recipe): Recipe {
   const verifier = FAMILIES[r.datagen.generator]?.verifier ?? 'math';
-  if (verifier === 'math') return r; // the default: recipes (and their stage keys) stay as they were
+  if (verifier === 'math' || !r.grpo) return r; // the default: recipes (and their stage keys) stay as they were
   const rewards = r.grpo.rewards.map((x) => (['accuracy', 'length'].includes(x.name) && x.params?.verifier === undefined ? { ...x, params: { ...x.params, verifier } } : x));
   return { ...r, grpo: { ...r.grpo, rewards } };
 }
@@ -195,16 +196,25 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const init = await open(workDir, 'init', 'init', hf ? { model: recipe.model, weights: stagesMod.hfWeightsSha256(hf.path) } : { seed: recipe.seed, model: recipe.model, tokenizer: spec }, force);
   await timed(init, () => (hf ? Promise.resolve({ sha256: init.key, path: hf.path }) : stagesMod.initStage(recipe, spec, init.dir)));
 
-  // 3. SFT
-  const sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: recipe.sft, data: dg.key, init: init.key }, force);
-  await timed(sft, () => (hf ? hfStages!.hfSftStage(hf, recipe.sft, recipe.seed, join(dg.dir, 'sft.jsonl'), sft.dir) : stagesMod.sftStage(recipe, modelOf(init), join(dg.dir, 'sft.jsonl'), sft.dir)));
+  // 3. SFT (optional), from the base
+  let sft: Stage | undefined;
+  const sftCfg = recipe.sft;
+  if (sftCfg) {
+    const st = (sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: sftCfg, data: dg.key, init: init.key }, force));
+    await timed(st, () => (hf ? hfStages!.hfSftStage(hf, sftCfg, recipe.seed, join(dg.dir, 'sft.jsonl'), st.dir) : stagesMod.sftStage(recipe, modelOf(init), join(dg.dir, 'sft.jsonl'), st.dir)));
+  }
 
-  // 4. GRPO
-  const grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: recipe.grpo, data: dg.key, sft: sft.key }, force);
-  await timed(grpo, () => (hf ? hfStages!.hfGrpoStage({ ...hf, path: modelOf(sft) }, recipe.grpo, recipe.seed, join(dg.dir, 'rl.jsonl'), grpo.dir) : stagesMod.grpoStage(recipe, modelOf(sft), join(dg.dir, 'rl.jsonl'), grpo.dir)));
+  // 4. GRPO (optional), from the SFT model or the base (R1-Zero); the key names its start model "sft" as v1 did
+  let grpo: Stage | undefined;
+  const grpoCfg = recipe.grpo;
+  if (grpoCfg) {
+    const start = (grpoCfg.from ?? (sft ? 'sft' : 'base')) === 'sft' ? sft! : init;
+    const st = (grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: grpoCfg, data: dg.key, sft: start.key }, force));
+    await timed(st, () => (hf ? hfStages!.hfGrpoStage({ ...hf, path: modelOf(start) }, grpoCfg, recipe.seed, join(dg.dir, 'rl.jsonl'), st.dir) : stagesMod.grpoStage(recipe, modelOf(start), join(dg.dir, 'rl.jsonl'), st.dir)));
+  }
 
   // 5. eval of each model on the held-out split
-  const checkpoints: Record<string, Stage> = { base: init, sft, grpo };
+  const checkpoints: Record<string, Stage> = { base: init, ...(sft ? { sft } : {}), ...(grpo ? { grpo } : {}) };
   // the family's verifier judges its answers (math, the default, is left implicit so older runs' keys hold)
   const verifier = family.verifier === 'math' ? {} : { verifier: family.verifier };
   const testRows = readJsonl<DatasetRow>(join(dg.dir, 'test.jsonl')).map((r) => ({ ...r, ...verifier }));
@@ -217,6 +227,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   }
 
   // 6. report
+  const trained = [sft, grpo].filter((x): x is Stage => x !== undefined);
   const scoresMod = await import('./report.js');
   const summary: RunSummary = {
     schema: RUN_SCHEMA,
@@ -244,14 +255,13 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     datasets,
     models: Object.values(evals).map((e) => e.result),
     paired: scoresMod.pairedTests(recipe, Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, join(v.stage.dir, 'samples.jsonl')])), testRows.map((r) => r.id)),
-    curves: { sft: 'curves/sft.jsonl', grpo: 'curves/grpo.jsonl' },
+    curves: Object.fromEntries(trained.map((st) => [st.name, `curves/${st.name}.jsonl`])),
   };
   const runDir = join(reportsDir, 'runs', summary.run_id);
   locks.push(await acquireLock(lockPathOf(runDir), `the report ${runDir}`));
   mkdirSync(join(runDir, 'curves'), { recursive: true });
   mkdirSync(join(runDir, 'samples'), { recursive: true });
-  copyFileSync(join(sft.dir, 'log.jsonl'), join(runDir, 'curves/sft.jsonl'));
-  copyFileSync(join(grpo.dir, 'log.jsonl'), join(runDir, 'curves/grpo.jsonl'));
+  for (const st of trained) copyFileSync(join(st.dir, 'log.jsonl'), join(runDir, `curves/${st.name}.jsonl`));
   for (const [m, e] of Object.entries(evals)) copyFileSync(join(e.stage.dir, 'samples.jsonl'), join(runDir, e.result.samples_file));
   writeJsonAtomic(join(runDir, 'summary.json'), summary);
   log(`[report] ${relative(root, join(runDir, 'summary.json'))}`);

@@ -17,7 +17,7 @@ export function checkRewardNames(rewards: readonly { name: string; params?: Reco
 }
 
 /** Rewards that a correct, well-formed reference answer must earn something from (the rest are penalties or relative). */
-const MUST_SCORE = new Set(['accuracy', 'format', 'tag_count', 'edit_distance', 'code_format']);
+const MUST_SCORE = new Set(['accuracy', 'format', 'tag_count', 'edit_distance']);
 
 export interface ReferenceAnswer {
   id: string;

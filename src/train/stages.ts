@@ -42,7 +42,7 @@ export async function initStage(recipe: Recipe, spec: TokenizerSpec, dir: string
 export async function sftStage(recipe: Recipe, initPath: string, dataPath: string, dir: string): Promise<Record<string, unknown>> {
   const { model } = loadModel(initPath);
   const conversations = readJsonl<{ messages: ChatMessage[] }>(dataPath);
-  const r = await trainSft({ model: gptPolicy(model), conversations, cfg: recipe.sft, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
+  const r = await trainSft({ model: gptPolicy(model), conversations, cfg: recipe.sft!, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
   const sha = await saveModel(join(dir, 'model.safetensors'), model);
   disposeModel(model);
   return { sha256: sha, ...r };
@@ -50,9 +50,9 @@ export async function sftStage(recipe: Recipe, initPath: string, dataPath: strin
 
 export async function grpoStage(recipe: Recipe, sftPath: string, dataPath: string, dir: string): Promise<Record<string, unknown>> {
   const { model } = loadModel(sftPath);
-  const reference = recipe.grpo.beta > 0 ? loadModel(sftPath).model : undefined;
+  const reference = recipe.grpo!.beta > 0 ? loadModel(sftPath).model : undefined;
   const prompts = readJsonl<GrpoPrompt>(dataPath).map((r): GrpoPrompt => ({ id: r.id, messages: r.messages, answer: r.answer }));
-  const r = await trainGrpo({ model: gptPolicy(model), reference: reference && gptLM(reference), prompts, cfg: recipe.grpo, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
+  const r = await trainGrpo({ model: gptPolicy(model), reference: reference && gptLM(reference), prompts, cfg: recipe.grpo!, seed: recipe.seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
   const sha = await saveModel(join(dir, 'model.safetensors'), model);
   disposeModel(model);
   if (reference) disposeModel(reference);

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRecipe } from '../../src/config/recipe.js';
-import { runIdOf } from '../../src/pipeline/run.js';
+import { runIdOf, validateRecipe } from '../../src/pipeline/run.js';
 import { InputError, RepriseError } from '../../src/util/errors.js';
 
 const v1 = readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8');
@@ -106,5 +106,36 @@ describe('versions are immutable', () => {
   it('a --set override is a change too', () => {
     const { reports, path } = setup();
     expect(thrown(() => runIdOf(loadRecipe(path, undefined, ['sft.steps=5']), reports, false)).code).toBe('E_RECIPE_CHANGED');
+  });
+});
+
+describe('stages are optional and ordered', () => {
+  const load = (child: string, sets: string[] = []) => {
+    const dir = tree({ 'recipes/tiny-r1/v1.yaml': v1, 'recipes/x/v1.yaml': `extends: tiny-r1/v1\nname: x\n${child}` });
+    return validateRecipe(join(dir, 'recipes/x/v1.yaml'), sets).recipe;
+  };
+
+  it('GRPO from the base (R1-Zero): no sft stage, grpo.from base', () => {
+    const r = load('sft: null\ngrpo:\n  from: base\neval:\n  models: [base, grpo]\n  paired: [base, grpo]\n');
+    expect(r.sft).toBeUndefined();
+    expect(r.grpo?.from).toBe('base');
+  });
+
+  it('SFT only: --set grpo=null drops the inherited stage', () => {
+    const r = load('eval:\n  models: [base, sft]\n  paired: [base, sft]\n', ['grpo=null']);
+    expect(r.grpo).toBeUndefined();
+    expect(r.sft?.steps).toBe(300);
+  });
+
+  it('GRPO from an SFT stage the recipe does not have is refused, naming grpo.from', () => {
+    const e = thrown(() => load('sft: null\ngrpo:\n  from: sft\neval:\n  models: [base, grpo]\n  paired: [base, grpo]\n')) as InputError;
+    expect(e.field).toBe('grpo.from');
+    expect(e.message).toMatch(/no sft stage/);
+  });
+
+  it('evaluating a model whose stage is absent is refused', () => {
+    const e = thrown(() => load('sft: null\n')) as InputError;
+    expect(e.field).toBe('eval.models.1');
+    expect(e.message).toMatch(/unknown model "sft"; allowed values: base, grpo/);
   });
 });
