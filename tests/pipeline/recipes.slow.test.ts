@@ -1,6 +1,6 @@
 // The shipped recipes run end to end at toy size (through --set overrides, recorded in the report).
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,16 +24,23 @@ const TOY = [
   'eval.bootstrap_resamples=100',
 ];
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, REPRISE_QUIET: '1' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+// async: a blocking spawnSync starves vitest's worker of its event loop for the whole run
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => done({ code, stdout, stderr }));
+  });
 }
 
-function runToy(recipe: string, runId: string, extra: string[] = []) {
+async function runToy(recipe: string, runId: string, extra: string[] = []) {
   const base = mkdtempSync(join(tmpdir(), 'reprise-recipes-'));
   const d = { work: join(base, 'work'), reports: join(base, 'reports') };
   const args = (...more: string[]) => ['run', `recipes/${recipe}.yaml`, '--work-dir', d.work, '--reports', d.reports, ...TOY.flatMap((s) => ['--set', s]), ...extra, ...more];
-  const r = cli(args());
+  const r = await cli(args());
   expect(r.stderr).not.toMatch(/error/);
   expect(r.code).toBe(0);
   const summary = JSON.parse(readFileSync(join(d.reports, 'runs', runId, 'summary.json'), 'utf8')) as RunSummary;
@@ -41,8 +48,8 @@ function runToy(recipe: string, runId: string, extra: string[] = []) {
 }
 
 describe('shipped recipes at toy size', () => {
-  it('countdown-r1 trains and evaluates with the countdown verifier, and records its overrides', () => {
-    const { summary, d, args } = runToy('countdown-r1/v1', 'countdown-r1-v1-s1234');
+  it('countdown-r1 trains and evaluates with the countdown verifier, and records its overrides', async () => {
+    const { summary, d, args } = await runToy('countdown-r1/v1', 'countdown-r1-v1-s1234');
     expect(summary.recipe.overrides).toMatchObject({ 'grpo.steps': 2, 'model.d_model': 32 });
     expect(summary.recipe.extends).toEqual(['recipes/tiny-r1/v1.yaml']);
     expect(summary.provenance.command).toContain('--set grpo.steps=2');
@@ -55,14 +62,22 @@ describe('shipped recipes at toy size', () => {
     expect(samples.every((s) => s.rule === 'answer tag')).toBe(true);
 
     // the same name and version with other settings is refused, not overwritten
-    const again = cli(args('--set', 'grpo.steps=3'));
+    const again = await cli(args('--set', 'grpo.steps=3'));
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/E_RECIPE_CHANGED[\s\S]*countdown-r1 v1 already has a run/);
   }, 600_000);
 
-  it('multiplication-r1 runs with the integer verifier', () => {
-    const { summary } = runToy('multiplication-r1/v1', 'multiplication-r1-v1-s1234');
+  it('multiplication-r1 runs with the integer verifier', async () => {
+    const { summary } = await runToy('multiplication-r1/v1', 'multiplication-r1-v1-s1234');
     expect(summary.models).toHaveLength(3);
     for (const m of summary.models) expect(m.counts.unjudged).toBe(0);
+  }, 600_000);
+
+  it('countdown-r1 as R1-Zero: GRPO straight from the base, no SFT stage', async () => {
+    const { summary } = await runToy('countdown-r1/v1', 'countdown-r1-v1-s1234', ['--set', 'sft=null', '--set', 'grpo.from=base', '--set', 'eval.models=[base, grpo]', '--set', 'eval.paired=[base, grpo]']);
+    expect(summary.models.map((m) => m.model)).toEqual(['base', 'grpo']);
+    expect(Object.keys(summary.provenance.stages!)).toEqual(['datagen', 'init', 'grpo', 'eval-base', 'eval-grpo']);
+    expect(summary.paired[0]).toMatchObject({ a: 'base', b: 'grpo' });
+    expect(summary.curves).toEqual({ grpo: 'curves/grpo.jsonl' });
   }, 600_000);
 });
