@@ -110,6 +110,8 @@ export const Recipe = z.strictObject({
     /** The family's own parameters (datagen/<family>/README.md); omitted ones keep the family's defaults. */
     params: z.record(z.string(), z.union([z.number(), z.array(z.number())])).optional(),
     splits: z.strictObject({ sft: SplitSpec, rl: SplitSpec, test: SplitSpec }),
+    /** A local chat JSONL file (OpenAI fine-tuning format; e.g. a datagen recipe's distilled traces) that SFT trains on instead of the family's teacher traces; relative to the working directory. */
+    sft_file: z.string().min(1).optional(),
   }),
   /** Our from-scratch GPT's settings, or a Hugging Face checkpoint directory with LoRA settings. */
   model: z.union([Model, HfModelRef]),

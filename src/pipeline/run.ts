@@ -50,6 +50,7 @@ export function validateRecipe(path: string, sets: readonly string[] = []) {
     const family = FAMILIES[r.datagen.generator];
     if (family) {
       issues.push(...splitIssues(family, r.datagen.splits).map((i) => ({ ...i, path: ['datagen', 'splits', ...i.path] })));
+      if (r.datagen.sft_file && !existsSync(resolve(r.datagen.sft_file))) issues.push({ path: ['datagen', 'sft_file'], message: `no such file: ${resolve(r.datagen.sft_file)} (paths are relative to the working directory)` });
       const allowed = Object.keys(family.params ?? {});
       for (const k of Object.keys(r.datagen.params ?? {})) if (!allowed.includes(k)) issues.push({ path: ['datagen', 'params', k], message: `family ${family.name} has no parameter "${k}"; allowed: ${allowed.join(', ') || '(none)'}` });
       if (!issues.length && r.grpo) issues.push(...referenceAnswerIssues(withFamilyVerifier(r).grpo!.rewards, referenceSample(r), ['grpo', 'rewards']));
@@ -171,8 +172,8 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
 
   // 1. datagen
   const family = FAMILIES[recipe.datagen.generator];
-  const dg = await open(workDir, 'datagen', 'datagen', { seed: recipe.seed, datagen: recipe.datagen, family: family.version }, force);
-  await timed(dg, async () => generateDatasets({ recipe, text, path }, dg.dir));
+  const dg = await open(workDir, 'datagen', 'datagen', { seed: recipe.seed, datagen: recipe.datagen, family: family.version, ...(recipe.datagen.sft_file ? { sft_file: await sha256File(resolve(root, recipe.datagen.sft_file)) } : {}) }, force);
+  await timed(dg, async () => generateDatasets({ recipe, text, path }, dg.dir, root));
   const datasets: DatasetRef[] = (['sft', 'rl', 'test'] as const).map((name) => ({
     name,
     path: relative(root, join(dg.dir, `${name}.jsonl`)),
@@ -280,7 +281,7 @@ function drawSplits({ recipe, text, path }: { recipe: Recipe; text: string; path
 }
 
 /** Writes the three splits as JSONL, checks they are disjoint, and returns their hashes and counts. */
-async function generateDatasets(loaded: { recipe: Recipe; text: string; path: string }, dir: string): Promise<Record<string, unknown>> {
+async function generateDatasets(loaded: { recipe: Recipe; text: string; path: string }, dir: string, root: string): Promise<Record<string, unknown>> {
   const { recipe } = loaded;
   const family = FAMILIES[recipe.datagen.generator];
   const splits = drawSplits(loaded);
@@ -293,12 +294,15 @@ async function generateDatasets(loaded: { recipe: Recipe; text: string; path: st
       seen.set(q, name);
     }
   }
+  const sftFile = recipe.datagen.sft_file && resolve(root, recipe.datagen.sft_file);
+  const held = new Map([...seen].filter(([, split]) => split !== 'sft'));
+  const chat = sftFile ? await (await import('./chat-data.js')).readChatSft(sftFile, loaded.path, 'path' in recipe.model ? undefined : family.chars, held) : undefined;
   const files: Record<string, { sha256: string; rows: number }> = {};
   for (const [name, rows] of Object.entries(splits)) {
     const file = join(dir, `${name}.jsonl`);
-    const out = name === 'sft' ? rows.map((r) => ({ messages: r.messages })) : rows.map(promptRow);
+    const out = name === 'sft' ? (chat ?? rows.map((r) => ({ messages: r.messages }))) : rows.map(promptRow);
     writeJsonlAtomic(file, out);
-    files[name] = { sha256: await sha256File(file), rows: rows.length };
+    files[name] = { sha256: await sha256File(file), rows: out.length };
   }
   const manifest = { generator: family.name, version: family.version, seed: recipe.seed, ...(recipe.datagen.params ? { params: recipe.datagen.params } : {}), splits: recipe.datagen.splits, files };
   writeJsonAtomic(join(dir, 'manifest.json'), manifest);
