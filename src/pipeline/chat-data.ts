@@ -2,7 +2,7 @@
 // traces: validated first (src/data/chat-validate.ts), every problem named by file and line.
 
 import { readFileSync } from 'node:fs';
-import { validateChatFile } from '../data/chat-validate.js';
+import { tiktokenCounter, validateChatFile, type TokenCounter } from '../data/chat-validate.js';
 import { InputError } from '../util/errors.js';
 import type { ChatMessage } from '../model/tokenizer.js';
 
@@ -15,8 +15,10 @@ export interface ChatRow {
  * model has its own tokenizer, and passes none); `held` maps the user turns of held-out rows to their split, so
  * a conversation that asks a test question is refused rather than trained on.
  */
+let counter: Promise<TokenCounter> | undefined;
+
 export async function readChatSft(file: string, recipeFile: string, chars: string | undefined, held: Map<string, string>): Promise<ChatRow[]> {
-  const report = await validateChatFile(file);
+  const report = await validateChatFile(file, { counter: await (counter ??= tiktokenCounter()) });
   const where = (line: number) => ({ file, line, hint: `datagen.sft_file in ${recipeFile}; check it with \`reprise data validate ${file}\`` });
   if (report.errors.length) {
     const e = report.errors[0];

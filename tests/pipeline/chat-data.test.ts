@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readChatSft } from '../../src/pipeline/chat-data.js';
+import { InputError } from '../../src/util/errors.js';
+
+const conv = (q: string, a: string) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] });
+
+function file(lines: string[]): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'reprise-chat-')), 'sft.jsonl');
+  writeFileSync(p, lines.join('\n') + '\n');
+  return p;
+}
+
+async function errorOf(p: Promise<unknown>): Promise<InputError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as InputError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('SFT on a local chat JSONL file', () => {
+  it('reads the conversations of a valid file', async () => {
+    const rows = await readChatSft(file([conv('1+2', '<answer>3</answer>'), conv('2+2', '<answer>4</answer>')]), 'r.yaml', undefined, new Map());
+    expect(rows).toEqual([
+      { messages: [{ role: 'user', content: '1+2' }, { role: 'assistant', content: '<answer>3</answer>' }] },
+      { messages: [{ role: 'user', content: '2+2' }, { role: 'assistant', content: '<answer>4</answer>' }] },
+    ]);
+  });
+
+  it('an invalid example is refused with its file and line', async () => {
+    const p = file([conv('1+2', '3'), '{"messages": [{"role": "robot", "content": "x"}]}']);
+    const e = await errorOf(readChatSft(p, 'r.yaml', undefined, new Map()));
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.file).toBe(p);
+    expect(e.line).toBe(2);
+  });
+
+  it('a character a from-scratch model cannot tokenize is refused, naming it', async () => {
+    const e = await errorOf(readChatSft(file([conv('1+2', 'three')]), 'r.yaml', '0123456789+<>/answer', new Map()));
+    expect(e.line).toBe(1);
+    expect(e.message).toMatch(/character "t" is not in the model's tokenizer/);
+  });
+
+  it('a conversation that asks a held-out question is refused', async () => {
+    const e = await errorOf(readChatSft(file([conv('1+2', '3'), conv('5+5', '10')]), 'r.yaml', undefined, new Map([['5+5', 'test']])));
+    expect(e.line).toBe(2);
+    expect(e.message).toMatch(/a question of the test split/);
+  });
+});
