@@ -296,7 +296,7 @@ async function generateDatasets(loaded: { recipe: Recipe; text: string; path: st
   }
   const sftFile = recipe.datagen.sft_file && resolve(root, recipe.datagen.sft_file);
   const held = new Map([...seen].filter(([, split]) => split !== 'sft'));
-  const chat = sftFile ? await (await import('./chat-data.js')).readChatSft(sftFile, loaded.path, 'path' in recipe.model ? undefined : family.chars, held) : undefined;
+  const chat = sftFile ? await (await import('./chat-data.js')).readChatSft(sftFile, loaded.path, 'path' in recipe.model ? undefined : { chars: family.chars, specials: (await import('../train/stages.js')).SPECIALS }, held) : undefined;
   const files: Record<string, { sha256: string; rows: number }> = {};
   for (const [name, rows] of Object.entries(splits)) {
     const file = join(dir, `${name}.jsonl`);

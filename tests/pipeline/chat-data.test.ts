@@ -40,7 +40,7 @@ describe('SFT on a local chat JSONL file', () => {
   });
 
   it('a character a from-scratch model cannot tokenize is refused, naming it', async () => {
-    const e = await errorOf(readChatSft(file([conv('1+2', 'three')]), 'r.yaml', '0123456789+<>/answer', new Map()));
+    const e = await errorOf(readChatSft(file([conv('1+2', '<answer>three</answer>')]), 'r.yaml', { chars: '0123456789+', specials: ['<answer>', '</answer>'] }, new Map()));
     expect(e.line).toBe(1);
     expect(e.message).toMatch(/character "t" is not in the model's tokenizer/);
   });

@@ -1,7 +1,7 @@
 // The shipped recipes run end to end at toy size (through --set overrides, recorded in the report).
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunSummary } from '../../src/eval/results.js';
@@ -79,5 +79,16 @@ describe('shipped recipes at toy size', () => {
     expect(Object.keys(summary.provenance.stages!)).toEqual(['datagen', 'init', 'grpo', 'eval-base', 'eval-grpo']);
     expect(summary.paired[0]).toMatchObject({ a: 'base', b: 'grpo' });
     expect(summary.curves).toEqual({ grpo: 'curves/grpo.jsonl' });
+  }, 600_000);
+
+  it('tiny-r1 v2, SFT only, on a chat JSONL file (the distillation → SFT path)', async () => {
+    const { FAMILIES } = await import('../../datagen/index.js');
+    const chat = join(mkdtempSync(join(tmpdir(), 'reprise-chat-')), 'distilled.jsonl');
+    const rows = FAMILIES.tiny_r1_addition.generate(99, { x: { count: 150, digit_weights: [1, 1, 0, 0] } }).x;
+    writeFileSync(chat, rows.map((r) => JSON.stringify({ messages: r.messages })).join('\n') + '\n');
+    const { summary } = await runToy('tiny-r1/v2', 'tiny-r1-v2-s1234', ['--set', `datagen.sft_file=${chat}`, '--set', 'grpo=null', '--set', 'eval.models=[base, sft]', '--set', 'eval.paired=[base, sft]']);
+    expect(summary.models.map((m) => m.model)).toEqual(['base', 'sft']);
+    expect(summary.datasets.find((d) => d.name === 'sft')?.rows).toBe(150);
+    expect(summary.recipe.overrides).toMatchObject({ grpo: null, 'datagen.sft_file': chat });
   }, 600_000);
 });
