@@ -153,13 +153,12 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const evals: Record<string, { stage: Stage; result: ModelResult }> = {};
   for (const m of recipe.eval.models) {
     const src = checkpoints[m];
-    const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key }, force);
+    const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key, code: evalMod.EVAL_STAGE_VERSION }, force);
     const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, join(src.dir, 'model.safetensors'), testRows, ev.dir));
     evals[m] = { stage: ev, result: out.result as ModelResult };
   }
 
   // 6. report
-  const scoresMod = await import('./report.js');
   const summary: RunSummary = {
     schema: RUN_SCHEMA,
     run_id: runId,
@@ -176,7 +175,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     },
     datasets,
     models: Object.values(evals).map((e) => e.result),
-    paired: scoresMod.pairedTests(recipe, Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, join(v.stage.dir, 'samples.jsonl')])), testRows.map((r) => r.id)),
+    paired: evalMod.pairedTests(recipe, Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, v.stage.dir]))),
     curves: { sft: 'curves/sft.jsonl', grpo: 'curves/grpo.jsonl' },
   };
   const runDir = join(reportsDir, 'runs', summary.run_id);
