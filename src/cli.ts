@@ -49,7 +49,7 @@ program
   .option('--n <n>', 'samples per problem (default: the spec)')
   .option('--limit <k>', 'only the first k problems')
   .option('--concurrency <c>', 'requests in flight (default 16; 1 for --checkpoint)')
-  .option('--out <dir>', 'output directory (default .reprise/evals/<spec>/<model>-<hash>)')
+  .option('--out <dir>', 'output directory (default reports/evals/<spec>/<model>-<hash>, where the leaderboard reads it)')
   .option('--data-dir <dir>', 'benchmark data directory (default $REPRISE_DATA_DIR or .reprise/data)')
   .option('--timeout <s>', 'per-request timeout in seconds')
   .option('--max-retries <n>', 'retries per request')

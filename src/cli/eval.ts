@@ -82,7 +82,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   await regenerateIfMissing(spec.spec, f.dataDir);
   const data = await loadBench(spec.spec, { dataDir: f.dataDir, limit: int('limit', f.limit, 1) });
   const sourceKey = f.checkpoint ? resolve(f.checkpoint) : f.model;
-  const out = f.out ?? `.reprise/evals/${spec.id.replace('/', '-')}/${(f.model ?? resolve(f.checkpoint!).split('/').pop())!.replace(/[^\w.-]+/g, '_')}-${hashJson({ spec: spec.hash, n, sourceKey }).slice(0, 8)}`;
+  const out = f.out ?? `reports/evals/${spec.id.replace('/', '-')}/${(f.model ?? resolve(f.checkpoint!).split('/').pop())!.replace(/[^\w.-]+/g, '_')}-${hashJson({ spec: spec.hash, n, sourceKey }).slice(0, 8)}`;
   // one process per output directory (released on exit too, should opening the source throw)
   const lock = await acquireLock(lockPathOf(resolve(out)), `eval output ${out}`);
   let source: ModelSource;
