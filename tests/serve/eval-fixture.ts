@@ -44,7 +44,7 @@ export async function runToyEval(root: string, out?: string): Promise<EvalResult
   const before = process.env.REPRISE_EVALS_DIR;
   process.env.REPRISE_EVALS_DIR = evals;
   try {
-    return await evalCommand({ bench: 'toy/open-r1', endpoint: [fake.url], model: SERVED, dataDir: data, json: true, ...(out ? { out } : {}) });
+    return await evalCommand({ bench: 'toy/open-r1', endpoint: [fake.url], model: SERVED, dataDir: data, ...(out ? { out } : {}) });
   } finally {
     if (before === undefined) delete process.env.REPRISE_EVALS_DIR;
     else process.env.REPRISE_EVALS_DIR = before;
