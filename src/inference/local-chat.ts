@@ -45,6 +45,12 @@ function fitsBeforeEncoding(id: string, m: GenerationModel, chars: number): void
   if (chars > m.contextLength * m.maxTokenChars) throw new InputError(`a prompt of ${chars} characters cannot fit: the context of ${id} is ${m.contextLength} tokens`, { field: 'messages', hint: 'shorten the prompt' });
 }
 
+/** max_tokens when the request gives none: the rest of the trained context (max_position_embeddings). */
+function defaultMaxTokens(m: GenerationModel, promptLength: number): number {
+  if (promptLength >= m.maxPositions) throw new InputError(`the prompt has ${promptLength} tokens, max_position_embeddings is ${m.maxPositions}`, { field: 'max_tokens', hint: 'set max_tokens to generate past the trained context anyway' });
+  return m.maxPositions - promptLength;
+}
+
 const chars = (content: unknown) => (typeof content === 'string' ? content.length : JSON.stringify(content ?? '').length);
 
 export class LocalChatBackend implements ChatBackend {
@@ -147,7 +153,7 @@ export class LocalChatBackend implements ChatBackend {
 
   private maxTokens(m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): number {
     const room = m.contextLength - prompt.length;
-    return Math.min(req.max_tokens ?? Math.min(room, 4096), room);
+    return Math.min(req.max_tokens ?? defaultMaxTokens(m, prompt.length), room);
   }
 
   private generation(m: GenerationModel, prompt: number[], res: SampleResult[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
