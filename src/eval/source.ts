@@ -61,7 +61,7 @@ export async function checkpointSource(path: string, backend: 'wasm' | 'cpu' = '
         const part = g.slice(i, i + batch);
         try {
           const gens = await b.chatBatch(id, part.map((p) => p.req));
-          part.forEach((p, k) => p.resolve({ choices: gens[k].choices.map((c) => ({ ...splitThink(c.text), finish_reason: c.finish_reason })), usage: { prompt_tokens: gens[k].prompt_tokens, completion_tokens: gens[k].completion_tokens }, endpoint: `checkpoint:${id}` }));
+          part.forEach((p, k) => p.resolve({ choices: gens[k].choices.map((c) => ({ ...splitThink(c.text), finish_reason: c.finish_reason, raw: c.text })), usage: { prompt_tokens: gens[k].prompt_tokens, completion_tokens: gens[k].completion_tokens }, endpoint: `checkpoint:${id}` }));
         } catch (e) {
           failed += part.length;
           part.forEach((p) => p.reject(e));

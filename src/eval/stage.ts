@@ -71,11 +71,13 @@ export async function evalStage(recipe: Recipe, name: string, stageName: string,
   const s = runs.sampled;
   const samples = [...readJsonl<EvalSample>(join(dir, 'greedy', 'samples.jsonl')).map((r) => ({ ...r, sample: -1 })), ...readJsonl<EvalSample>(join(dir, 'sampled', 'samples.jsonl'))];
   // the run's samples file (what the run pages browse): both variants, greedy as sample -1, judged by the primary extraction
-  writeJsonlAtomic(join(dir, 'samples.jsonl'), samples.map((r) => ({
+  const prompts = new Map(problems.map((p) => [p.id, p.messages.map((m) => m.content).join('\n')]));
+  writeJsonlAtomic(join(dir, 'samples.jsonl'), samples.map(({ raw, ...r }) => ({
     ...r,
-    prompt: problems.find((p) => p.id === r.problem_id)?.messages.map((m) => m.content).join('\n') ?? '',
+    completion: raw ?? r.completion,
+    prompt: prompts.get(r.problem_id) ?? '',
     correct: r.correct_strict,
-    format_ok: isR1Format(r.completion),
+    format_ok: isR1Format(raw ?? r.completion),
     tokens: r.completion_tokens,
     finished: r.finish_reason === 'stop',
   })));
@@ -89,7 +91,7 @@ export async function evalStage(recipe: Recipe, name: string, stageName: string,
     n_samples: n,
     sampling: { temperature: recipe.eval.temperature, top_p: recipe.eval.top_p, max_tokens: recipe.eval.max_tokens, seed: recipe.seed },
     metrics: { 'pass@1': s.metrics['pass@1'], greedy: runs.greedy.metrics['pass@1'], [`maj@${n}`]: s.metrics[`maj@${n}`], [`pass@${n}`]: s.metrics[`pass@${n}`] },
-    counts: { samples: sampled.length, format_ok: sampled.filter((r) => isR1Format(r.completion)).length, unjudged: s.counts.verify_unknown, truncated: s.counts.truncated },
+    counts: { samples: sampled.length, format_ok: sampled.filter((r) => isR1Format(r.raw ?? r.completion)).length, unjudged: s.counts.verify_unknown, truncated: s.counts.truncated },
     mean_completion_tokens: s.tokens.completion / Math.max(1, sampled.length),
     samples_file: `samples/${name}.jsonl`,
     wall_s: (Date.now() - t0) / 1000,
