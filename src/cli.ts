@@ -48,7 +48,7 @@ program
   .option('--api-key-env <VAR>', 'environment variable holding the endpoint API key')
   .option('--n <n>', 'samples per problem (default: the spec)')
   .option('--limit <k>', 'only the first k problems')
-  .option('--concurrency <c>', 'requests in flight (default 16; 1 for --checkpoint)')
+  .option('--concurrency <c>', 'requests in flight (default 16; 1 for --checkpoint, where they are sampled as one batch)')
   .option('--out <dir>', 'output directory (default reports/evals/<spec>/<model>-<hash>, where the leaderboard reads it)')
   .option('--data-dir <dir>', 'benchmark data directory (default $REPRISE_DATA_DIR or .reprise/data)')
   .option('--timeout <s>', 'per-request timeout in seconds')

@@ -89,7 +89,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   if (f.checkpoint) {
     const backend = f.backend ?? 'wasm';
     if (backend !== 'wasm' && backend !== 'cpu') throw new InputError(`--backend must be wasm or cpu, got "${backend}"`, { field: 'backend' });
-    source = await checkpointSource(f.checkpoint, backend);
+    source = await checkpointSource(f.checkpoint, backend, { batch: concurrency });
   } else {
     const timeout_s = int('timeout', f.timeout, 1);
     source = endpointSource(endpoints.map((base_url) => ({ base_url, model: f.model!, api_key_env: f.apiKeyEnv, timeout_s })), { concurrency, max_retries: int('max-retries', f.maxRetries, 0) });
