@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalChatBackend } from '../../src/inference/local-chat.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadRecipe } from '../../src/config/recipe.js';
+import { runEval } from '../../src/eval/engine.js';
+import { recipeSpec, testProblems } from '../../src/eval/stage.js';
+import { readJsonl } from '../../src/util/fs.js';
 import { checkpointSource, type ModelSource } from '../../src/eval/source.js';
 import { tinyCheckpoint } from '../fixtures/tiny-checkpoint.js';
 
@@ -41,5 +48,28 @@ describe('the checkpoint source', () => {
     const [hot, greedy1, greedy2] = await Promise.all([batched.chat(req(3, 5)), batched.chat({ ...req(3, 5), temperature: 0 }), batched.chat({ ...req(3, 6), temperature: 0 })]);
     expect(greedy1.choices[0].text).toBe(greedy2.choices[0].text);
     expect(hot.choices[0].text).toBe((await solo.chat(req(3, 5))).choices[0].text);
+  });
+});
+
+describe('the eval engine over a checkpoint', () => {
+  it('gives the same samples and metrics whether requests are sampled one at a time or as one batch', async () => {
+    const recipe = loadRecipe(resolve(import.meta.dirname, '../fixtures/tiny-recipe.yaml')).recipe;
+    const spec = recipeSpec(recipe, 'sampled');
+    const problems = testProblems(Array.from({ length: 4 }, (_, k) => ({ id: `p${k}`, messages: [{ role: 'user', content: `${k}+${k + 3}=` }], answer: String(2 * k + 3) })));
+    const out = mkdtempSync(join(tmpdir(), 'reprise-batch-eq-'));
+    const run = async (concurrency: number) => {
+      const source = await checkpointSource(dir, 'cpu', { batch: concurrency });
+      try {
+        const r = await runEval({ spec, problems, data: { file: 'toy', sha256: 'x' }, source, outDir: join(out, `c${concurrency}`), concurrency });
+        const rows = readJsonl<{ problem_id: string; sample: number; completion: string }>(join(out, `c${concurrency}`, 'samples.jsonl'));
+        return { metrics: r.metrics, samples: rows.map((x) => `${x.problem_id}#${x.sample} ${x.completion}`).sort() };
+      } finally {
+        await source.close();
+      }
+    };
+    const one = await run(1);
+    const batched = await run(12);
+    expect(one.samples).toHaveLength(4 * recipe.eval.n_samples);
+    expect(batched).toEqual(one);
   });
 });
