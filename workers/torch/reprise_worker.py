@@ -210,6 +210,11 @@ class Worker:
             if adv is None:
                 raise WorkerError("E_INPUT", "a grpo step needs adv (per token)")
             old, ref, w = t("old_logp", torch.float32), t("ref_logp", torch.float32), t("weights", torch.float32)
+            lacking = [k for k in ("loss_type", "epsilon_low", "epsilon_high", "beta") if k not in s]
+            if lacking:
+                raise WorkerError("E_INPUT", f"a grpo step needs settings.{', settings.'.join(lacking)}")
+            if s["beta"] > 0 and ref is None:
+                raise WorkerError("E_INPUT", "settings.beta > 0 needs ref_logp")
             if w is None:
                 w = token_weights(mask, s.get("loss_type", "grpo"), s.get("max_tokens", T))
         elif kind == "sft":
@@ -228,8 +233,8 @@ class Worker:
                 loss = -(logp * w[sl].reshape(-1)).sum()
             else:
                 o = logp.detach() if old is None else old[sl].reshape(-1)
-                loss = clipped_surrogate(logp, o, adv[sl].reshape(-1), w[sl].reshape(-1), s.get("epsilon_low", 0.2),
-                                         s.get("epsilon_high", s.get("epsilon_low", 0.2)), s.get("beta", 0.0),
+                loss = clipped_surrogate(logp, o, adv[sl].reshape(-1), w[sl].reshape(-1), s["epsilon_low"],
+                                         s["epsilon_high"], s["beta"],
                                          None if ref is None else ref[sl].reshape(-1))
             loss.backward()
             total += loss.item()
