@@ -177,7 +177,10 @@ class Worker:
             if x.numel() != B * T:
                 raise WorkerError("E_INPUT", f"{name} has {x.numel()} values, not B*T = {B * T}")
             return x.view(B, T)
-        return B, T, t("inputs", torch.long), t("targets", torch.long), t
+        inputs, targets = t("inputs", torch.long), t("targets", torch.long)
+        if inputs is None or targets is None:
+            raise WorkerError("E_INPUT", "a batch needs inputs and targets (B*T token ids each)")
+        return B, T, inputs, targets, t
 
     def _logits(self, inputs, temperature):
         logits = self.model(input_ids=inputs).logits.float()
