@@ -85,6 +85,14 @@ export async function benchHf(shapes: Record<string, Record<string, unknown>> = 
   const out: Record<string, unknown> = {
     units: 'load_s: BF16 safetensors to float32 tensors on the wasm heap; forward: one 256-token row; sampling: 16-token prompts, 32 new tokens per row, KV cache',
   };
-  for (const [name, cfg] of Object.entries(shapes)) out[name] = await benchShape(name, cfg);
+  for (const [name, cfg] of Object.entries(shapes)) {
+    // a shape that does not fit the wasm heap is recorded with its error, not dropped (the wasm module is unusable after it)
+    try {
+      out[name] = await benchShape(name, cfg);
+    } catch (e) {
+      out[name] = { error: (e as Error).message.split('\n')[0] };
+      break;
+    }
+  }
   return out;
 }

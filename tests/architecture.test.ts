@@ -22,7 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   datagen: ['src', 'datagen'],
 };
 // Files of eval that the leaderboard loads must not pull tfjs in.
-const NO_TFJS = ['src/serve', 'src/eval/results.ts', 'src/eval/metrics.ts', 'src/eval/score.ts', 'src/verify', 'src/rewards', 'src/config', 'src/util'];
+const NO_TFJS = ['src/serve', 'src/eval/results.ts', 'src/eval/metrics.ts', 'src/eval/aggregate.ts', 'src/verify', 'src/rewards', 'src/config', 'src/util'];
 
 const root = resolve(__dirname, '..');
 function files(dir: string): string[] {

@@ -82,14 +82,14 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   await regenerateIfMissing(spec.spec, f.dataDir);
   const data = await loadBench(spec.spec, { dataDir: f.dataDir, limit: int('limit', f.limit, 1) });
   const sourceKey = f.checkpoint ? resolve(f.checkpoint) : f.model;
-  const out = f.out ?? `.reprise/evals/${spec.id.replace('/', '-')}/${(f.model ?? resolve(f.checkpoint!).split('/').pop())!.replace(/[^\w.-]+/g, '_')}-${hashJson({ spec: spec.hash, n, sourceKey }).slice(0, 8)}`;
+  const out = f.out ?? `reports/evals/${spec.id.replace('/', '-')}/${(f.model ?? resolve(f.checkpoint!).split('/').pop())!.replace(/[^\w.-]+/g, '_')}-${hashJson({ spec: spec.hash, n, sourceKey }).slice(0, 8)}`;
   // one process per output directory (released on exit too, should opening the source throw)
   const lock = await acquireLock(lockPathOf(resolve(out)), `eval output ${out}`);
   let source: ModelSource;
   if (f.checkpoint) {
     const backend = f.backend ?? 'wasm';
     if (backend !== 'wasm' && backend !== 'cpu') throw new InputError(`--backend must be wasm or cpu, got "${backend}"`, { field: 'backend' });
-    source = await checkpointSource(f.checkpoint, backend);
+    source = await checkpointSource(f.checkpoint, backend, { batch: concurrency });
   } else {
     const timeout_s = int('timeout', f.timeout, 1);
     source = endpointSource(endpoints.map((base_url) => ({ base_url, model: f.model!, api_key_env: f.apiKeyEnv, timeout_s })), { concurrency, max_retries: int('max-retries', f.maxRetries, 0) });

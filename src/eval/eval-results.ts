@@ -11,11 +11,10 @@ import { sha256 } from '../util/hash.js';
 import type { ProblemRow } from './aggregate.js';
 import type { EvalRunOptions, Tally } from './engine.js';
 import { pairedTest, passAtK } from './metrics.js';
-import type { Estimate, PairedTest } from './results.js';
+import { EVAL_SCHEMA, type Estimate, type PairedTest } from './results.js';
 import type { ResumeScan } from './samples-log.js';
 import type { SourceInfo } from './source.js';
 
-export const EVAL_SCHEMA = 'reprise.eval/v1';
 
 export interface EvalResults {
   schema: typeof EVAL_SCHEMA;

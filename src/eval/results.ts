@@ -2,6 +2,8 @@
 // pages and `reprise run --json` all read. Changing a field here changes the reports' schema version.
 
 export const RUN_SCHEMA = 'reprise.run/v1';
+/** The results.json of one `reprise eval` (eval-results.ts). */
+export const EVAL_SCHEMA = 'reprise.eval/v1';
 
 /** A metric with its 95% interval and standard error; values are fractions in [0, 1]. */
 export interface Estimate {

@@ -14,6 +14,8 @@ export interface EvalSample extends Scored {
   gold: string;
   completion: string;
   reasoning?: string;
+  /** The whole completion, reasoning included, where the source split it off (local checkpoints). */
+  raw?: string;
   finish_reason: string;
   prompt_tokens: number;
   completion_tokens: number;

@@ -36,24 +36,50 @@ export function endpointSource(endpoints: EndpointConfig[], opts: { concurrency:
   };
 }
 
-/** Loads tfjs and the checkpoint; only this path of the eval does. */
-export async function checkpointSource(path: string, backend: 'wasm' | 'cpu' = 'wasm'): Promise<ModelSource> {
+/**
+ * Loads tfjs and the checkpoint; only this path of the eval does. Requests that arrive together (the eval's
+ * concurrent workers) are coalesced into one batched sampling call of up to `batch` requests per sampling
+ * setting; each row keeps its own seeded Rng, so batching cannot change a completion.
+ */
+export async function checkpointSource(path: string, backend: 'wasm' | 'cpu' = 'wasm', opts: { id?: string; batch?: number } = {}): Promise<ModelSource> {
   const { LocalChatBackend, defaultModelId } = await import('../inference/local-chat.js');
-  const id = defaultModelId(path);
+  const id = opts.id ?? defaultModelId(path);
   const b = await LocalChatBackend.load([{ id, path }], backend);
+  const batch = Math.max(1, opts.batch ?? 64);
   let failed = 0;
+  let queue: Pending[] = [];
+  const flush = async () => {
+    const taken = queue;
+    queue = [];
+    const groups = new Map<string, Pending[]>();
+    for (const p of taken) {
+      const k = JSON.stringify([p.req.temperature, p.req.top_p, p.req.stop]);
+      groups.set(k, [...(groups.get(k) ?? []), p]);
+    }
+    for (const g of groups.values()) {
+      for (let i = 0; i < g.length; i += batch) {
+        const part = g.slice(i, i + batch);
+        try {
+          const gens = await b.chatBatch(id, part.map((p) => p.req));
+          part.forEach((p, k) => p.resolve({ choices: gens[k].choices.map((c) => ({ ...splitThink(c.text), finish_reason: c.finish_reason, raw: c.text })), usage: { prompt_tokens: gens[k].prompt_tokens, completion_tokens: gens[k].completion_tokens }, endpoint: `checkpoint:${id}` }));
+        } catch (e) {
+          failed += part.length;
+          part.forEach((p) => p.reject(e));
+        }
+      }
+    }
+  };
   return {
     info: { kind: 'checkpoint', model: id, checkpoint: path, checkpoint_sha256: b.sha256(id), chat_template_sha256: b.chatTemplateSha256(id) },
-    chat: async (req) => {
-      try {
-        const g = await b.chat(id, req);
-        return { choices: g.choices.map((c) => ({ ...splitThink(c.text), finish_reason: c.finish_reason })), usage: { prompt_tokens: g.prompt_tokens, completion_tokens: g.completion_tokens }, endpoint: `checkpoint:${id}` };
-      } catch (e) {
-        failed++;
-        throw e;
-      }
-    },
+    chat: (req) =>
+      new Promise<ChatResult>((resolve, reject) => {
+        // the first request of a round schedules the flush; the others of the same tick join it
+        if (queue.length === 0) setImmediate(() => void flush());
+        queue.push({ req, resolve, reject });
+      }),
     failures: () => ({ ...NO_FAILURES, failed }),
     close: async () => b.dispose(),
   };
 }
+
+interface Pending { req: ChatRequest; resolve: (r: ChatResult) => void; reject: (e: unknown) => void }

@@ -1,52 +1,110 @@
-// The eval stage of a recipe: one local checkpoint on the held-out split, scored into a ModelResult.
+// The eval stage of a recipe: one checkpoint on the recipe's held-out split, run by the one eval engine
+// (runEval) twice — the recipe's sampling spec and its greedy variant — and summarised into a ModelResult.
 
 import { join } from 'node:path';
+import { deepMerge, EvalSpec, type LoadedSpec } from '../config/eval-spec.js';
 import type { Recipe } from '../config/recipe.js';
-import { disposeModel, loadModel } from '../inference/local.js';
-import { loadGenerationModel } from '../inference/generation-model.js';
-import { evalLocal, gptEvalModel, hfEvalModel, type EvalModel, type EvalProblem } from './run-local.js';
-import { modelMetrics, perProblem } from './score.js';
-import type { ModelResult } from './results.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import type { BenchProblem } from '../data/bench-data.js';
+import { isR1Format } from '../verify/format.js';
+import { readJsonl, writeJsonlAtomic, writeJsonAtomic } from '../util/fs.js';
+import { hashJson } from '../util/hash.js';
+import { runEval } from './engine.js';
+import { compareEvalDirs, type EvalResults } from './eval-results.js';
+import type { ModelResult, PairedTest } from './results.js';
+import type { EvalSample } from './samples-log.js';
+import { checkpointSource } from './source.js';
 
-export async function evalStage(recipe: Recipe, name: string, stageName: string, ckpt: string, problems: EvalProblem[], dir: string): Promise<Record<string, unknown>> {
+/** Moves whenever this stage's outputs would change; part of the stage's cache key. */
+export const EVAL_STAGE_VERSION = 'run-eval/1';
+
+/** What makes a spec greedy: one completion per problem at temperature 0 (evals/tiny-r1/greedy.yaml states the same). */
+export const GREEDY_VARIANT = { sampling: { temperature: 0, n: 1 }, metrics: { pass_k: [1], maj_k: [] } };
+
+export interface TestRow {
+  id: string;
+  messages: { role: string; content: string }[];
+  answer: string;
+}
+
+/** The eval spec of a recipe's test split: evals/tiny-r1/default.yaml's prompt and scoring, the recipe's sampling. */
+export function recipeSpec(recipe: Recipe, variant: 'sampled' | 'greedy'): LoadedSpec {
+  const e = recipe.eval;
+  const n = e.n_samples;
+  const base = {
+    name: recipe.name,
+    version: recipe.version,
+    description: `the held-out test split of ${recipe.name} v${recipe.version}`,
+    dataset: { split: 'test', local: `${recipe.name}/test`, fields: { id: 'id', problem: 'messages.0.content', answer: 'answer' } },
+    prompt: { user: '{problem}' },
+    scoring: { scorer: 'math', preset: 'default', primary: 'strict' },
+    sampling: { temperature: e.temperature, top_p: e.top_p, max_tokens: e.max_tokens, n, seed: recipe.seed },
+    metrics: { pass_k: [...new Set([1, n])], maj_k: [n], bootstrap_resamples: e.bootstrap_resamples },
+  };
+  const spec = EvalSpec.parse(variant === 'greedy' ? deepMerge(base, GREEDY_VARIANT) : base);
+  return { spec, id: `${recipe.name}/test${variant === 'greedy' ? '-greedy' : ''}`, files: [], hash: hashJson(spec) };
+}
+
+export function testProblems(rows: readonly TestRow[]): BenchProblem[] {
+  return rows.map((r) => ({
+    id: r.id,
+    messages: r.messages.filter((m) => m.role === 'system' || m.role === 'user') as BenchProblem['messages'],
+    answer: r.answer,
+    raw: r as unknown as Record<string, unknown>,
+  }));
+}
+
+export async function evalStage(recipe: Recipe, name: string, stageName: string, ckpt: string, rows: TestRow[], dir: string): Promise<Record<string, unknown>> {
   const t0 = Date.now();
-  // a Hugging Face model's stages are directories (config.json, safetensors, tokenizer); ours are one file
-  let sha256: string;
-  let model: EvalModel;
-  let dispose: () => void;
-  if (ckpt.endsWith('.safetensors')) {
-    const loaded = loadModel(ckpt);
-    [sha256, model, dispose] = [loaded.sha256, gptEvalModel(loaded.model), () => disposeModel(loaded.model)];
-  } else {
-    const g = await loadGenerationModel(ckpt, recipe.backend);
-    [sha256, model, dispose] = [g.sha256, hfEvalModel(g), () => g.dispose()];
+  const problems = testProblems(rows);
+  const data = { file: `${recipe.name}/test`, sha256: hashJson(problems) };
+  const batch = recipe.eval.batch_size;
+  const source = await checkpointSource(ckpt, recipe.backend as 'wasm', { id: name, batch });
+  const runs: Record<'sampled' | 'greedy', EvalResults> = {} as never;
+  try {
+    for (const v of ['greedy', 'sampled'] as const) {
+      runs[v] = await runEval({ spec: recipeSpec(recipe, v), problems, data, source, outDir: join(dir, v), concurrency: batch, label: `${name} ${v}` });
+    }
+  } finally {
+    await source.close();
   }
-  const samplesFile = join(dir, 'samples.jsonl');
-  const r = await evalLocal({ model, problems, cfg: recipe.eval, seed: recipe.seed, samplesFile, label: name });
-  dispose();
   const n = recipe.eval.n_samples;
-  const scores = perProblem(r.records, problems.map((p) => p.id), n);
-  const sampled = r.records.filter((x) => x.sample >= 0);
+  const s = runs.sampled;
+  const samples = [...readJsonl<EvalSample>(join(dir, 'greedy', 'samples.jsonl')).map((r) => ({ ...r, sample: -1 })), ...readJsonl<EvalSample>(join(dir, 'sampled', 'samples.jsonl'))];
+  // the run's samples file (what the run pages browse): both variants, greedy as sample -1, judged by the primary extraction
+  const prompts = new Map(problems.map((p) => [p.id, p.messages.map((m) => m.content).join('\n')]));
+  writeJsonlAtomic(join(dir, 'samples.jsonl'), samples.map(({ raw, ...r }) => ({
+    ...r,
+    completion: raw ?? r.completion,
+    prompt: prompts.get(r.problem_id) ?? '',
+    correct: r.correct_strict,
+    format_ok: isR1Format(raw ?? r.completion),
+    tokens: r.completion_tokens,
+    finished: r.finish_reason === 'stop',
+  })));
+  const sampled = samples.filter((r) => r.sample >= 0);
   const result: ModelResult = {
     model: name,
     stage: stageName,
-    checkpoint_hash: sha256,
+    checkpoint_hash: source.info.checkpoint_sha256 ?? '',
     bench: `${recipe.name}/test`,
     n_problems: problems.length,
     n_samples: n,
     sampling: { temperature: recipe.eval.temperature, top_p: recipe.eval.top_p, max_tokens: recipe.eval.max_tokens, seed: recipe.seed },
-    metrics: modelMetrics(scores, n, `${recipe.seed}/${name}`, recipe.eval.bootstrap_resamples),
-    counts: {
-      samples: sampled.length,
-      format_ok: sampled.filter((x) => x.format_ok).length,
-      unjudged: sampled.filter((x) => x.correct === null).length,
-      truncated: sampled.filter((x) => !x.finished).length,
-    },
-    mean_completion_tokens: sampled.reduce((a, x) => a + x.tokens, 0) / Math.max(1, sampled.length),
+    metrics: { 'pass@1': s.metrics['pass@1'], greedy: runs.greedy.metrics['pass@1'], [`maj@${n}`]: s.metrics[`maj@${n}`], [`pass@${n}`]: s.metrics[`pass@${n}`] },
+    counts: { samples: sampled.length, format_ok: sampled.filter((r) => isR1Format(r.raw ?? r.completion)).length, unjudged: s.counts.verify_unknown, truncated: s.counts.truncated },
+    mean_completion_tokens: s.tokens.completion / Math.max(1, sampled.length),
     samples_file: `samples/${name}.jsonl`,
     wall_s: (Date.now() - t0) / 1000,
   };
   writeJsonAtomic(join(dir, 'metrics.json'), result);
-  return { result, sample_tokens_per_s: r.sampled_tokens / Math.max(r.sample_s, 1e-9) };
+  return { result, sample_tokens_per_s: (s.tokens.completion + runs.greedy.tokens.completion) / Math.max(s.wall_s + runs.greedy.wall_s, 1e-9) };
+}
+
+/** The recipe's paired test (pass@1 by the primary extraction, b − a) from two eval stages' directories. */
+export function pairedTests(recipe: Recipe, stageDirs: Record<string, string>): PairedTest[] {
+  const pair = recipe.eval.paired;
+  if (!pair || !stageDirs[pair[0]] || !stageDirs[pair[1]]) return [];
+  const n = recipe.eval.n_samples;
+  const { only_a: _a, only_b: _b, ...t } = compareEvalDirs(join(stageDirs[pair[0]], 'sampled'), join(stageDirs[pair[1]], 'sampled'), { metric: `avg@${n}`, strict: true, seed: recipe.seed });
+  return [{ ...t, a: pair[0], b: pair[1], metric: 'pass@1' }];
 }

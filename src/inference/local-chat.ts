@@ -15,6 +15,7 @@ import { Rng } from '../util/rng.js';
 import { InputError, RegistryError } from '../util/errors.js';
 import { applyStop, type BackendModel, type ChatBackend, type CompletionRequest, type Generation } from './chat-backend.js';
 import type { ChatRequest } from './openai-client.js';
+import type { SampleResult } from './sample.js';
 
 interface Loaded { info: BackendModel; model: GenerationModel }
 
@@ -105,27 +106,72 @@ export class LocalChatBackend implements ChatBackend {
     return this.generate(model, m, p.ids, req, p.generationPrefix);
   }
 
+  /**
+   * Several chat requests of one model and the same sampling settings in one batched sampling call. Every row
+   * keeps the Rng it would get alone (seeded by its request's seed), so the completions equal those of chat().
+   */
+  async chatBatch(model: string, reqs: readonly ChatRequest[]): Promise<Generation[]> {
+    const m = this.get(model).model;
+    const prompts = reqs.map((req) => {
+      fitsBeforeEncoding(model, m, req.messages.reduce((a, x) => a + chars(x.content), 0));
+      const p = encodeChatPrompt(m.template, m.tokenizer, req.messages as TemplateMessage[]);
+      this.checkRoom(model, m, p.ids, req);
+      return p;
+    });
+    const out: Generation[] = new Array(reqs.length);
+    // a prompt near the end of the context has fewer tokens left: rows are batched with those of the same budget
+    const byBudget = new Map<number, number[]>();
+    reqs.forEach((req, k) => {
+      const t = this.maxTokens(m, prompts[k].ids, req);
+      byBudget.set(t, [...(byBudget.get(t) ?? []), k]);
+    });
+    for (const [maxTokens, ks] of byBudget) {
+      const rows = ks.flatMap((k) => this.rows(reqs[k]).map((rng) => ({ k, rng })));
+      const s = reqs[ks[0]];
+      const res = m.sample(rows.map((r) => prompts[r.k].ids), { temperature: s.temperature ?? 1, top_p: s.top_p ?? 1, max_tokens: maxTokens }, rows.map((r) => r.rng));
+      for (const k of ks) out[k] = this.generation(m, prompts[k].ids, res.filter((_, i) => rows[i].k === k), reqs[k], prompts[k].generationPrefix);
+    }
+    return out;
+  }
+
   async complete(model: string, req: CompletionRequest): Promise<Generation> {
     const m = this.get(model).model;
     fitsBeforeEncoding(model, m, req.prompt.length);
     return this.generate(model, m, m.tokenizer.encode(req.prompt, { add_special_tokens: true }), req, '');
   }
 
-  private generate(id: string, m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
+  private checkRoom(id: string, m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): void {
     if (prompt.length >= m.contextLength) throw new InputError(`the prompt is ${prompt.length} tokens; the context of ${id} is ${m.contextLength}, leaving no room for a completion`, { field: 'messages', hint: 'shorten the prompt' });
     const n = req.n ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`n must be an integer in 1..128, got ${n}`, { field: 'n' });
-    const room = m.contextLength - prompt.length;
+  }
+
+  private rows(req: Omit<CompletionRequest, 'prompt'>): Rng[] {
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const res = m.sample(
-      Array.from({ length: n }, () => prompt),
-      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? defaultMaxTokens(m, prompt.length), room) },
-      Array.from({ length: n }, (_, i) => new Rng(`serve/${seed}/${i}`)),
-    );
+    return Array.from({ length: req.n ?? 1 }, (_, i) => new Rng(`serve/${seed}/${i}`));
+  }
+
+  private maxTokens(m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>): number {
+    const room = m.contextLength - prompt.length;
+    return Math.min(req.max_tokens ?? defaultMaxTokens(m, prompt.length), room);
+  }
+
+  private generation(m: GenerationModel, prompt: number[], res: SampleResult[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
     const choices = res.map((r) => {
       const pieces = decodePieces(m.tokenizer, r.finished ? r.tokens.slice(0, -1) : r.tokens);
       return applyStop(prefix ? [prefix, ...pieces] : pieces, req.stop, r.finished);
     });
     return { choices, prompt_tokens: prompt.length, completion_tokens: res.reduce((s, r) => s + r.tokens.length, 0) };
+  }
+
+  private generate(id: string, m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
+    this.checkRoom(id, m, prompt, req);
+    const rows = this.rows(req);
+    const res = m.sample(
+      rows.map(() => prompt),
+      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: this.maxTokens(m, prompt, req) },
+      rows,
+    );
+    return this.generation(m, prompt, res, req, prefix);
   }
 }

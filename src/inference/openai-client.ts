@@ -6,7 +6,13 @@ import { InputError, RepriseError } from '../util/errors.js';
 
 export interface EndpointConfig { base_url: string; model: string; api_key_env?: string; timeout_s?: number }
 export interface ChatRequest { messages: { role: 'system' | 'user' | 'assistant'; content: string }[]; n?: number; temperature?: number; top_p?: number; max_tokens?: number; seed?: number; stop?: string[] }
-export interface ChatChoice { text: string; reasoning?: string; finish_reason: string }
+export interface ChatChoice {
+  text: string;
+  reasoning?: string;
+  finish_reason: string;
+  /** The completion as generated, when the reasoning was split off here (local checkpoints). */
+  raw?: string;
+}
 export interface ChatResult { choices: ChatChoice[]; usage: { prompt_tokens: number; completion_tokens: number }; endpoint: string }
 export interface FailureCounts { retries: number; http_429: number; http_5xx: number; timeouts: number; resets: number; malformed: number; failed: number }
 export interface PoolOptions { concurrency?: number; max_retries?: number; base_delay_ms?: number; max_delay_ms?: number }

@@ -216,20 +216,18 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
 
   // 5. eval of each model on the held-out split
   const checkpoints: Record<string, Stage> = { base: init, ...(sft ? { sft } : {}), ...(grpo ? { grpo } : {}) };
-  // the family's verifier judges its answers (math, the default, is left implicit so older runs' keys hold)
-  const verifier = family.verifier === 'math' ? {} : { verifier: family.verifier };
-  const testRows = readJsonl<DatasetRow>(join(dg.dir, 'test.jsonl')).map((r) => ({ ...r, ...verifier }));
+  // TODO(issue 13): the eval engine's scorer is math for every recipe; countdown/multiplication need their family's verifier there
+  const testRows = readJsonl<DatasetRow>(join(dg.dir, 'test.jsonl'));
   const evals: Record<string, { stage: Stage; result: ModelResult }> = {};
   for (const m of recipe.eval.models) {
     const src = checkpoints[m];
-    const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key, ...verifier }, force);
+    const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key, code: evalMod.EVAL_STAGE_VERSION }, force);
     const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, modelOf(src), testRows, ev.dir));
     evals[m] = { stage: ev, result: out.result as ModelResult };
   }
 
   // 6. report
   const trained = [sft, grpo].filter((x): x is Stage => x !== undefined);
-  const scoresMod = await import('./report.js');
   const summary: RunSummary = {
     schema: RUN_SCHEMA,
     run_id: runId,
@@ -255,7 +253,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     },
     datasets,
     models: Object.values(evals).map((e) => e.result),
-    paired: scoresMod.pairedTests(recipe, Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, join(v.stage.dir, 'samples.jsonl')])), testRows.map((r) => r.id)),
+    paired: evalMod.pairedTests(recipe, Object.fromEntries(Object.entries(evals).map(([k, v]) => [k, v.stage.dir]))),
     curves: Object.fromEntries(trained.map((st) => [st.name, `curves/${st.name}.jsonl`])),
   };
   const runDir = join(reportsDir, 'runs', summary.run_id);

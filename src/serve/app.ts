@@ -5,6 +5,8 @@ import { curveCharts } from './charts.js';
 import { compareCandidates, comparePage, parseRunModel } from './compare-page.js';
 import { boardRows, parseBoardQuery } from './leaderboard.js';
 import { leaderboardPage } from './leaderboard-page.js';
+import { findEval } from './eval-store.js';
+import { evalPage } from './matrix-page.js';
 import { CSP, errorPage, notFoundPage } from './pages.js';
 import { runPage, type CurveView } from './run-page.js';
 import { parseFilter, samplesPage } from './samples-page.js';
@@ -31,6 +33,11 @@ export function createApp({ reportsDir, openai }: AppOptions): Hono {
   });
 
   app.get('/', (c) => c.html(leaderboardPage(store.load(), parseBoardQuery((k) => c.req.query(k)))));
+
+  app.get('/evals/:id{.+}', (c) => {
+    const ev = findEval(store.load().evals, c.req.param('id'));
+    return ev ? c.html(evalPage(ev)) : c.html(notFoundPage('There is no eval result with that id.'), 404);
+  });
 
   app.get('/runs/:id', (c) => {
     const reports = store.load();
@@ -81,6 +88,7 @@ export function createApp({ reportsDir, openai }: AppOptions): Hono {
   });
 
   app.get('/api/runs', (c) => c.json(store.load().runs.map((r) => r.summary)));
+  app.get('/api/evals', (c) => c.json(store.load().evals.map((e) => ({ id: e.id, ...e.results }))));
 
   app.get('/api/runs/:id', (c) => {
     const run = findRun(store.load(), c.req.param('id'));

@@ -4,6 +4,7 @@ import { html, raw } from 'hono/html';
 import { formatEstimate, formatPaired, layout, modelHref, pct, pickMetric, runHref, signedPts, warningsBlock, withQuery, type Html } from './pages.js';
 import { boardRows, filterOptions, recipeLabel, selectRows, TEXT_KEYS, type BoardQuery, type BoardRow, type SortKey } from './leaderboard.js';
 import type { Reports } from './store.js';
+import { matrixTable } from './matrix-page.js';
 
 const COLUMNS: ReadonlyArray<[SortKey, string]> = [
   ['run', 'run'],
@@ -72,10 +73,12 @@ export function leaderboardPage(reports: Reports, q: BoardQuery): Html {
   const withPaired = reports.runs.filter((r) => r.summary.paired.length > 0 && shownRuns.has(r));
   const body = html`<h1>Leaderboard</h1>
 ${warningsBlock(reports.warnings)}
+${matrixTable(reports)}
 ${
   all.length === 0
     ? html`<p>No runs under <code>reports/runs/</code> yet. Run <code>reprise run recipes/tiny-r1/v1.yaml</code> to make one.</p>`
-    : html`${filterNav('bench', benches, q.bench, (v) => boardHref({ ...q, bench: v }))}
+    : html`<h2>Runs</h2>
+${filterNav('bench', benches, q.bench, (v) => boardHref({ ...q, bench: v }))}
 ${filterNav('recipe', recipes, q.recipe, (v) => boardHref({ ...q, recipe: v }))}
 <p class="muted">${rows.length} of ${all.length} row(s)</p>
 <table id="leaderboard"><thead><tr>${COLUMNS.map(([k, label]) => headerCell(q, k, label))}</tr></thead>
@@ -91,5 +94,5 @@ ${
       )}`
     : ''
 }`;
-  return layout('Leaderboard', body, `${reports.runs.length} run(s)`);
+  return layout('Leaderboard', body, `${reports.runs.length} run(s), ${reports.evals.length} eval(s)`);
 }

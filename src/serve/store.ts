@@ -1,10 +1,11 @@
-// Loads run summaries from reports/runs/*/summary.json and reads their curve and sample files, confined to the run dir.
+// Loads run summaries from reports/runs/*/summary.json (and eval results, through eval-store.ts) and reads their curve and sample files, confined to the run dir.
 
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RUN_SCHEMA, type ModelResult, type RunSummary } from '../eval/results.js';
 import { readJson, readJsonlTolerant } from '../util/fs.js';
 import { summaryProblem } from './summary-schema.js';
+import { loadEvals, type LoadedEval } from './eval-store.js';
 
 export interface LoadedRun {
   /** The run directory's name; the only key a request may look a run up by. */
@@ -15,6 +16,8 @@ export interface LoadedRun {
 
 export interface Reports {
   runs: LoadedRun[];
+  /** `reprise eval` results under reports/evals/. */
+  evals: LoadedEval[];
   /** One line per run directory that was skipped or looked odd. */
   warnings: string[];
 }
@@ -59,7 +62,13 @@ function finishedAt(s: RunSummary): number {
 }
 
 /** Scans <reportsDir>/runs/; broken summaries become warnings, never exceptions. Newest run first. */
-export function loadReports(reportsDir: string, cache?: Cache): Reports {
+export function loadReports(reportsDir: string, cache?: Cache, evalCache?: Parameters<typeof loadEvals>[1]): Reports {
+  const { evals, warnings: evalWarnings } = loadEvals(reportsDir, evalCache);
+  const { runs, warnings } = loadRuns(reportsDir, cache);
+  return { runs, evals, warnings: [...warnings, ...evalWarnings] };
+}
+
+function loadRuns(reportsDir: string, cache?: Cache): { runs: LoadedRun[]; warnings: string[] } {
   const runsDir = resolve(reportsDir, 'runs');
   const runs: LoadedRun[] = [];
   const warnings: string[] = [];
@@ -114,9 +123,10 @@ const SAMPLE_FILES_CACHED = 8;
 /** A loader that re-lists the runs on every call but re-parses a file only when its mtime or size changed. */
 export function createReportStore(reportsDir: string): ReportStore {
   const cache: Cache = new Map();
+  const evalCache: Parameters<typeof loadEvals>[1] = new Map();
   const samples = new Map<string, { mtimeMs: number; size: number; value: { rows: SampleRow[]; torn: number } }>();
   return {
-    load: () => loadReports(reportsDir, cache),
+    load: () => loadReports(reportsDir, cache, evalCache),
     samples(run, model) {
       const file = resolveInRun(run, model.samples_file);
       if (!file) return null;

@@ -53,7 +53,7 @@ const covers = (s: z.infer<typeof RunSummarySchema>): Omit<RunSummary, 'referenc
 void covers;
 
 /** `paired[0]`, `models[1].metrics["pass@1"].lo` */
-function formatPath(path: readonly PropertyKey[]): string {
+export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : typeof k === 'string' && /^[A-Za-z_]\w*$/.test(k) ? `${i ? '.' : ''}${k}` : `[${JSON.stringify(String(k))}]`)).join('') || '(top level)';
 }
 

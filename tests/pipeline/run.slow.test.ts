@@ -62,6 +62,8 @@ describe('reprise run', () => {
     expect(Object.keys(reference.provenance.wall_s)).toEqual(['datagen', 'init', 'sft', 'grpo', 'eval-base', 'eval-sft', 'eval-grpo']);
     expect(r.stderr).toMatch(/\[sft\] \d+\/30 steps \| [\d.]+\/s \| ETA/);
     expect(existsSync(join(refDirs.reports, 'runs/tiny-r1-test-v1-s1234/curves/grpo.jsonl'))).toBe(true);
+    // each eval stage ran the one eval engine: a results.json per spec variant
+    for (const v of ['sampled', 'greedy']) expect(JSON.parse(readFileSync(stageFile(refDirs, 'eval-grpo', `${v}/results.json`), 'utf8')).schema).toBe('reprise.eval/v1');
   }, 240_000);
 
   it('skips finished stages on a second run, and --force reruns them to the same result', async () => {

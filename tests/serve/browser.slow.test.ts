@@ -9,6 +9,7 @@ import type { RunSummary } from '../../src/eval/results.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { readJson } from '../../src/util/fs.js';
 import { RUN_ID, XSS, writeFixture } from './fixture.js';
+import { REF, runToyEval, SERVED } from './eval-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -33,6 +34,8 @@ describe.skipIf(!has)(title, () => {
     root = mkdtempSync(join(tmpdir(), 'reprise-browser-'));
     const { reportsDir } = writeFixture(root);
     for (const s of committed) cpSync(join(COMMITTED, s.run_id), join(reportsDir, 'runs', s.run_id), { recursive: true });
+    process.env.REPRISE_QUIET = '1';
+    await runToyEval(root, join(reportsDir, 'evals', 'toy-open-r1', 'toy'));
     server = await startServer({ reportsDir });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     page = await browser.newPage();
@@ -117,5 +120,23 @@ describe.skipIf(!has)(title, () => {
     } finally {
       await context.close();
     }
+  });
+
+  it('shows recipe runs and a reprise eval in one matrix, the eval cell with its reference, Δ and inside mark, linked to its provenance', async () => {
+    await go('/');
+    for (const s of committed) {
+      for (const m of s.models) {
+        const cell = page.locator(`#matrix tr[data-row="run:${s.run_id}/${m.model}"] td[data-bench="${m.bench}"]`);
+        expect(await cell.textContent()).toMatch(new RegExp(`^${(m.metrics['pass@1'].value * 100).toFixed(1)}% \\[`));
+      }
+    }
+    const cell = page.locator(`#matrix tr[data-row="eval:${SERVED}"] td[data-bench="toy/open-r1"]`);
+    const text = (await cell.innerText()).replace(/\s+/g, ' ');
+    expect(text).toMatch(/^50\.0% \[\d+\.\d, \d+\.\d\] avg@4 ref 45\.0% avg@4 · Δ \+5\.0 pts ✓/);
+    expect(text).toContain(REF.source);
+    await cell.locator('a').first().click();
+    expect(new URL(page.url()).pathname).toBe('/evals/toy-open-r1/toy');
+    expect(await page.locator('h1').textContent()).toBe(`toy/open-r1 · ${SERVED}`);
+    expect(await page.locator('#eval-provenance').innerText()).toContain('temperature 0.6, top_p 1, max_tokens 64, n 4, seed 0');
   });
 });
