@@ -11,7 +11,8 @@ import { readText } from '../util/fs.js';
 import { packageRoot } from '../util/paths.js';
 
 export const DATA_FORMATS = ['jsonl', 'json', 'jsonl.gz', 'parquet'] as const;
-export const SCORERS = ['math', 'code_humaneval', 'code_mbpp'] as const;
+/** math, the code benches, and the task verifiers of the synthetic families (src/verify/task.ts). */
+export const SCORERS = ['math', 'code_humaneval', 'code_mbpp', 'countdown', 'integer'] as const;
 const positiveInt = z.number().int().positive();
 
 const Dataset = z.strictObject({

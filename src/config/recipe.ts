@@ -95,6 +95,8 @@ const Eval = z.strictObject({
   paired: z.tuple([z.string(), z.string()]).optional(),
   bootstrap_resamples: positiveInt.default(2000),
   batch_size: size(4096).default(128),
+  /** How answers are judged; the dataset family's verifier when omitted (math for tiny_r1_addition). */
+  scorer: z.enum(['math', 'countdown', 'integer']).optional(),
 });
 
 export const Recipe = z.strictObject({

@@ -5,6 +5,7 @@
 import type { EvalSpec } from '../config/eval-spec.js';
 import { judge } from '../verify/equal.js';
 import { gradeMathBoth } from '../verify/grade-math.js';
+import { judgeTask } from '../verify/task.js';
 import { extractCode, scoreHumanEval, scoreMbpp, type HumanEvalProblem, type MbppProblem } from '../verify/code-bench.js';
 import { avgAtN, majorityVote, meanEstimate, passAtK } from './metrics.js';
 import type { Estimate } from './results.js';
@@ -28,6 +29,14 @@ export function makeScorer(spec: EvalSpec): Scorer {
     return async (gold, _raw, completion, finished) => {
       const { lenient: l, strict: st } = gradeMathBoth(gold, completion, { preset: s.preset, timeoutMs: s.timeout_ms, finished });
       return { pred: l.pred, pred_strict: st.pred, verdict: l.verdict, verdict_strict: st.verdict, correct: l.verdict === 'equal', correct_strict: st.verdict === 'equal' };
+    };
+  }
+  if (s.scorer === 'countdown' || s.scorer === 'integer') {
+    const verifier = s.scorer;
+    return async (gold, _raw, completion, finished) => {
+      const j = judgeTask(verifier, gold, completion, { strict: true, preset: s.preset, finished });
+      const verdict = j.correct === null ? 'unknown' : j.correct ? 'equal' : 'different';
+      return { pred: j.pred, pred_strict: j.pred, verdict, verdict_strict: verdict, correct: j.correct === true, correct_strict: j.correct === true };
     };
   }
   return async (_gold, raw, completion) => {

@@ -36,7 +36,7 @@ export function recipeSpec(recipe: Recipe, variant: 'sampled' | 'greedy'): Loade
     description: `the held-out test split of ${recipe.name} v${recipe.version}`,
     dataset: { split: 'test', local: `${recipe.name}/test`, fields: { id: 'id', problem: 'messages.0.content', answer: 'answer' } },
     prompt: { user: '{problem}' },
-    scoring: { scorer: 'math', preset: 'default', primary: 'strict' },
+    scoring: { scorer: e.scorer ?? 'math', preset: 'default', primary: 'strict' },
     sampling: { temperature: e.temperature, top_p: e.top_p, max_tokens: e.max_tokens, n, seed: recipe.seed },
     metrics: { pass_k: [...new Set([1, n])], maj_k: [n], bootstrap_resamples: e.bootstrap_resamples },
   };

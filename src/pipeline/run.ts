@@ -61,12 +61,14 @@ export function validateRecipe(path: string, sets: readonly string[] = []) {
   }, sets);
 }
 
-/** The rewards as the dataset family checks answers: `accuracy` (and `length`) get its verifier unless the recipe names one. */
+/** The recipe as its dataset family checks answers: `accuracy` (and `length`) and the eval's scorer get its verifier unless the recipe names one. */
 export function withFamilyVerifier(r: Recipe): Recipe {
   const verifier = FAMILIES[r.datagen.generator]?.verifier ?? 'math';
-  if (verifier === 'math' || !r.grpo) return r; // the default: recipes (and their stage keys) stay as they were
+  if (verifier === 'math') return r; // the default: recipes (and their stage keys) stay as they were
+  const evalCfg = { ...r.eval, scorer: r.eval.scorer ?? verifier };
+  if (!r.grpo) return { ...r, eval: evalCfg };
   const rewards = r.grpo.rewards.map((x) => (['accuracy', 'length'].includes(x.name) && x.params?.verifier === undefined ? { ...x, params: { ...x.params, verifier } } : x));
-  return { ...r, grpo: { ...r.grpo, rewards } };
+  return { ...r, grpo: { ...r.grpo, rewards }, eval: evalCfg };
 }
 
 /** The teacher's answers to a few problems drawn as the RL split draws them (a separate stream: the splits are untouched). */
@@ -216,7 +218,6 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
 
   // 5. eval of each model on the held-out split
   const checkpoints: Record<string, Stage> = { base: init, ...(sft ? { sft } : {}), ...(grpo ? { grpo } : {}) };
-  // TODO(issue 13): the eval engine's scorer is math for every recipe; countdown/multiplication need their family's verifier there
   const testRows = readJsonl<DatasetRow>(join(dg.dir, 'test.jsonl'));
   const evals: Record<string, { stage: Stage; result: ModelResult }> = {};
   for (const m of recipe.eval.models) {
