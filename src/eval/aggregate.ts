@@ -35,7 +35,7 @@ export function makeScorer(spec: EvalSpec): Scorer {
     const verifier = s.scorer;
     return async (gold, _raw, completion, finished) => {
       const j = judgeTask(verifier, gold, completion, { strict: true, preset: s.preset, finished });
-      const verdict = j.correct === null ? 'unknown' : j.correct ? 'equal' : 'different';
+      const verdict = j.correct === null ? 'unknown' : j.correct ? 'equal' : 'unequal';
       return { pred: j.pred, pred_strict: j.pred, verdict, verdict_strict: verdict, correct: j.correct === true, correct_strict: j.correct === true };
     };
   }

@@ -29,3 +29,20 @@ describe('a recipe checks its rewards on reference answers before training', () 
     expect(err.message).toMatch(/reward "accuracy" gives 0 to 16 of 16 reference answers, e\.g\. row \S+: gold "\[[\d,]+\]:\d+", answer "<think>/);
   });
 });
+
+describe("a recipe's eval judges with its family's verifier", () => {
+  it('countdown-r1 evaluates with the countdown scorer, which credits a right expression and refuses a reused number', async () => {
+    const { recipeSpec } = await import('../../src/eval/stage.js');
+    const { makeScorer } = await import('../../src/eval/aggregate.js');
+    const spec = recipeSpec(withFamilyVerifier(validateRecipe(recipe('countdown-r1/v1')).recipe), 'sampled').spec;
+    expect(spec.scoring.scorer).toBe('countdown');
+    const score = makeScorer(spec);
+    expect((await score('[6,58,31]:33', {}, '<think></think><answer>(6+58)-31</answer>', true)).correct).toBe(true);
+    expect((await score('[6,58,31]:33', {}, '<think></think><answer>58-31+6-6+6</answer>', true))).toMatchObject({ correct: false, verdict: 'unequal' });
+  });
+
+  it('tiny-r1 keeps the math scorer', async () => {
+    const { recipeSpec } = await import('../../src/eval/stage.js');
+    expect(recipeSpec(withFamilyVerifier(validateRecipe(recipe('tiny-r1/v1')).recipe), 'sampled').spec.scoring.scorer).toBe('math');
+  });
+});
