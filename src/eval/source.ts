@@ -37,7 +37,7 @@ export function endpointSource(endpoints: EndpointConfig[], opts: { concurrency:
 }
 
 /** Loads tfjs and the checkpoint; only this path of the eval does. */
-export async function checkpointSource(path: string, backend: 'wasm' | 'cpu' = 'wasm'): Promise<ModelSource> {
+export async function checkpointSource(path: string, backend: 'auto' | 'wasm' | 'cpu' | 'webgpu' = 'wasm'): Promise<ModelSource> {
   const { LocalChatBackend, defaultModelId } = await import('../inference/local-chat.js');
   const id = defaultModelId(path);
   const b = await LocalChatBackend.load([{ id, path }], backend);

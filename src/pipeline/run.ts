@@ -27,6 +27,8 @@ export interface RunOptions {
   workDir?: string;
   reportsDir?: string;
   force?: boolean;
+  /** Overrides the recipe's backend (`reprise run --backend`). */
+  backend?: Recipe['backend'];
 }
 
 export function validateRecipe(path: string) {
@@ -71,7 +73,9 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const root = resolve(opts.root ?? process.cwd());
   const workDir = resolve(root, opts.workDir ?? '.reprise');
   const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
-  const { recipe, text, path } = validateRecipe(resolve(root, opts.recipePath));
+  const loaded = validateRecipe(resolve(root, opts.recipePath));
+  const { text, path } = loaded;
+  const recipe = opts.backend ? { ...loaded.recipe, backend: opts.backend } : loaded.recipe;
   const runId = `${recipe.name}-v${recipe.version}-s${recipe.seed}`;
   // one process per run in a work dir (--force included); each stage directory is locked as well, since other
   // recipes may share it, and the report directory while it is written
