@@ -2,6 +2,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom, type Params } from '../model/gpt.js';
+import { scalar } from '../model/kernels/scalars.js';
 
 export interface AdamWConfig {
   beta1: number;
@@ -42,22 +43,25 @@ export class AdamW {
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
     tf.tidy(() => {
+      // each inline number would be a fresh tensor (a buffer upload on webgpu) per parameter: make them once
+      const [lrT, decayT, bc1T, bc2T, scaleT] = [lr, lr * weight_decay, bc1, bc2, scale].map((x) => tf.scalar(x));
+      const [b1, b2, c1, c2, epsT] = [beta1, beta2, 1 - beta1, 1 - beta2, eps].map(scalar);
       for (const k of names) {
         const p = this.params[k];
-        const g = scale === 1 ? grads[k] : grads[k].mul(scale);
+        const g = scale === 1 ? grads[k] : grads[k].mul(scaleT);
         // decay only matrices (rank >= 2), as is usual for transformers
-        const decay = p.rank >= 2 && weight_decay > 0 ? p.mul(lr * weight_decay) : tf.scalar(0);
+        const decay = p.rank >= 2 && weight_decay > 0 ? p.mul(decayT) : scalar(0);
         if (this.cfg.kind === 'sgd') {
-          const m = beta1 > 0 ? this.m[k].mul(beta1).add(g) : g;
+          const m = beta1 > 0 ? this.m[k].mul(b1).add(g) : g;
           if (beta1 > 0) this.m[k].assign(m);
-          p.assign(p.sub(m.mul(lr)).sub(decay));
+          p.assign(p.sub(m.mul(lrT)).sub(decay));
           continue;
         }
-        const m = this.m[k].mul(beta1).add(g.mul(1 - beta1));
-        const v = this.v[k].mul(beta2).add(g.square().mul(1 - beta2));
+        const m = this.m[k].mul(b1).add(g.mul(c1));
+        const v = this.v[k].mul(b2).add(g.square().mul(c2));
         this.m[k].assign(m);
         this.v[k].assign(v);
-        const upd = m.div(bc1).div(v.div(bc2).sqrt().add(eps)).mul(lr);
+        const upd = m.div(bc1T).div(v.div(bc2T).sqrt().add(epsT)).mul(lrT);
         p.assign(p.sub(upd).sub(decay));
       }
     });

@@ -12,11 +12,11 @@ export function softmaxCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, m
   const V = logits.shape[1];
   const f = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
     const onehot = tf.oneHot(targets, V);
-    const w = tf.div(mask, tf.maximum(tf.sum(mask), scalar(1))); // [N], the weight of each position
+    const denom = tf.maximum(tf.sum(mask), scalar(1));
     const logp = tf.logSoftmax(z);
-    save([logp, onehot, w]);
+    save([logp, onehot, tf.div(mask, denom)]);
     return {
-      value: tf.neg(tf.sum(tf.mul(tf.sum(tf.mul(logp, onehot), -1), w))),
+      value: tf.neg(tf.div(tf.sum(tf.mul(tf.sum(tf.mul(logp, onehot), -1), mask)), denom)),
       gradFunc: (dy: tf.Tensor, [lp, oh, ws]: tf.Tensor[]) => [tf.mul(tf.sub(tf.exp(lp), oh), tf.mul(ws, dy).reshape([-1, 1]))],
     };
   }) as never) as unknown as (z: tf.Tensor) => tf.Tensor;
