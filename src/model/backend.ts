@@ -26,8 +26,7 @@ export function findWebGpuAdapter(): Promise<{ adapter: unknown } | string> {
     type Gpu = { requestAdapter: (o: object) => Promise<unknown>; getPreferredCanvasFormat?: () => string; wgslLanguageFeatures?: unknown };
     let mod: { create: (o: string[]) => Gpu; globals: object };
     try {
-      const spec = 'webgpu';
-      mod = (await import(spec)) as typeof mod;
+      mod = (await import('webgpu')) as unknown as typeof mod;
     } catch (e) {
       return `the optional package "webgpu" could not be loaded (${(e as Error).message.split('\n')[0]})`;
     }
@@ -39,8 +38,7 @@ export function findWebGpuAdapter(): Promise<{ adapter: unknown } | string> {
     const facade = { requestAdapter: async () => adapter, getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat?.() ?? 'bgra8unorm', wgslLanguageFeatures: gpu.wgslLanguageFeatures };
     Object.defineProperty(globalThis, 'navigator', { value: { gpu: facade }, configurable: true });
     try {
-      const backendSpec = '@tensorflow/tfjs-backend-webgpu';
-      await import(backendSpec);
+      await import('@tensorflow/tfjs-backend-webgpu');
     } catch (e) {
       return `the optional package "@tensorflow/tfjs-backend-webgpu" could not be loaded (${(e as Error).message.split('\n')[0]})`;
     }

@@ -30,14 +30,18 @@ export class AdamW {
    * Applies one update from gradients keyed by variable name (as tf.variableGrads returns them);
    * returns the gradients' global norm before clipping. A non-finite norm is returned without any update.
    */
-  apply(byVariable: Record<string, tf.Tensor>, lr: number): number {
+  async apply(byVariable: Record<string, tf.Tensor>, lr: number): Promise<number> {
     this.step++;
     const { beta1, beta2, eps, weight_decay, grad_clip } = this.cfg;
     const grads: Record<string, tf.Tensor> = {};
     for (const [k, p] of Object.entries(this.params)) if (byVariable[p.name]) grads[k] = byVariable[p.name];
     const names = Object.keys(grads);
     if (!names.length) throw new Error('AdamW.apply: no gradient matches a parameter of this model');
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]))))).dataSync()[0]);
+    // read asynchronously (webgpu in Node has no synchronous read); stack, not addN: a webgpu AddN takes at most
+    // maxStorageBuffersPerShaderStage - 1 inputs, where concat splits
+    const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.stack(names.map((k) => tf.sum(tf.square(grads[k])))))));
+    const norm = (await normT.data())[0];
+    normT.dispose();
     if (!Number.isFinite(norm)) return norm;
     const scale = grad_clip > 0 && norm > grad_clip ? grad_clip / norm : 1;
     const bc1 = 1 - beta1 ** this.step;
@@ -69,8 +73,11 @@ export class AdamW {
   }
 
   /** False when any parameter holds a NaN or an infinity (x - x is 0 only for finite x). */
-  paramsFinite(): boolean {
-    return Number.isFinite(tf.tidy(() => tf.addN(Object.values(this.params).map((p) => tf.sum(p.sub(p)))).dataSync()[0]));
+  async paramsFinite(): Promise<boolean> {
+    const t = tf.tidy(() => tf.sum(tf.stack(Object.values(this.params).map((p) => tf.sum(p.sub(p))))));
+    const v = (await t.data())[0];
+    t.dispose();
+    return Number.isFinite(v);
   }
 
   tensors(): Record<string, tf.Tensor> {
