@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   const only = arg('configs')?.split(',');
   const configs = CONFIGS.filter((c) => (only ? only.includes(c.name) : c.name !== 'tiny'));
   await initBackend((arg('backend') ?? 'webgpu') as 'webgpu');
+  // tfjs-webgpu submits its command buffer every this many dispatches (default 15)
+  if (arg('submit-batch')) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(arg('submit-batch')));
   const tfjs: Record<string, Awaited<ReturnType<typeof tfjsStep>>> = {};
   for (const c of configs) {
     tfjs[c.name] = await tfjsStep(c);
@@ -77,6 +79,8 @@ async function main(): Promise<void> {
     commit,
     tfjs_backend: tf.getBackend(),
     tfjs: tf.version.tfjs,
+    dawn_toggles: process.env.REPRISE_WEBGPU_TOGGLES ?? null,
+    submit_batch: tf.getBackend() === 'webgpu' ? tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') : null,
     torch: torch.torch,
     device: torch.device,
     method: 'ms per training step (forward, masked cross-entropy, backward, AdamW with global-norm clip 1, loss read back) after 3 warm-up steps; ratio = tfjs ÷ torch; ratio_fp32_before: the same ratio measured 2026-11-28 before the custom gradients and kept scalars (shared/device/README.md)',

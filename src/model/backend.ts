@@ -2,6 +2,7 @@
 // kernels wasm lacks. `auto` takes webgpu when Dawn finds an adapter, else wasm, and says which and why.
 // REPRISE_WEBGPU=opengl selects Dawn's OpenGL backend (EGL surfaceless, compatibility adapter): on a CPU machine
 // that is llvmpipe, slow but correct, so CI can run the webgpu code path; =vulkan forces Vulkan.
+// REPRISE_WEBGPU_TOGGLES=disable_robustness,skip_validation passes Dawn features (less host time per dispatch).
 
 import * as tf from '@tensorflow/tfjs';
 import { RepriseError } from '../util/errors.js';
@@ -31,7 +32,8 @@ export function findWebGpuAdapter(): Promise<{ adapter: unknown } | string> {
       return `the optional package "webgpu" could not be loaded (${(e as Error).message.split('\n')[0]})`;
     }
     if (mode === 'opengl') process.env.EGL_PLATFORM ??= 'surfaceless';
-    const gpu = mod.create(mode ? [`backend=${mode}`] : []);
+    const toggles = process.env.REPRISE_WEBGPU_TOGGLES;
+    const gpu = mod.create([...(mode ? [`backend=${mode}`] : []), ...(toggles ? [`enable-dawn-features=${toggles}`] : [])]);
     const adapter = await gpu.requestAdapter(mode === 'opengl' ? { featureLevel: 'compatibility' } : { powerPreference: 'high-performance' });
     if (!adapter) return `Dawn found no WebGPU adapter${mode ? ` (backend=${mode})` : ''}`;
     Object.assign(globalThis, mod.globals);
