@@ -29,7 +29,12 @@ export function resumeFrom(ckpt: string, logFile: string, policy: Policy, opt: A
 }
 
 export async function saveCheckpoint(ckpt: string, policy: Policy, opt: AdamW, step: number, elapsed_s: number): Promise<void> {
-  await policy.saveCheckpoint(ckpt, { step, opt_step: opt.step, elapsed_s }, opt.tensors());
+  const moments = opt.tensors();
+  try {
+    await policy.saveCheckpoint(ckpt, { step, opt_step: opt.step, elapsed_s }, moments);
+  } finally {
+    tf.dispose(Object.values(moments));
+  }
 }
 
 /** Reads and frees a scalar; asynchronously, since webgpu in Node has no synchronous read. */
