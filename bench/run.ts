@@ -4,6 +4,8 @@
 //   eval    — the eval harness's overhead: samples/s against an instant endpoint at concurrency 1, 16, 128;
 //             heap and RSS over 100,000 samples (flat: samples stream to disk).
 //   serve   — server-side render time of the leaderboard with 1,000 runs × 6 benchmarks (target < 200 ms).
+//   hf      — Hugging Face model layer on wasm: load time, forward and sampling tokens/s (batch 1 and 32) for random
+//             SmolLM2-135M- and Qwen2.5-0.5B-shaped checkpoints (bench/hf-bench.ts).
 //   tiny-r1 — runs recipes/tiny-r1/v1.yaml from scratch: each stage's wall time, training and sampling
 //             tokens/s, peak resident memory, beside a reference measured in the same process (wasm matmul
 //             GFLOP/s), so figures can be compared across noisy machines as ratios.
@@ -22,7 +24,7 @@ import { readdirSync } from 'node:fs';
 
 const root = resolve('.');
 // tiny-r1 first: its peak RSS is the process's maximum so far, so nothing may run before it
-const which = process.argv.slice(2).length ? process.argv.slice(2) : ['tiny-r1', 'verify', 'code', 'eval', 'serve'];
+const which = process.argv.slice(2).length ? process.argv.slice(2) : ['tiny-r1', 'verify', 'code', 'eval', 'serve', 'hf'];
 
 function matmulGflops(): number {
   const n = 512;
@@ -81,6 +83,7 @@ const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, u
   code: ['code', async () => (await import('../src/verify/code-bench.js')).benchCode()],
   eval: ['eval', async () => (await import('./eval-bench.js')).benchEvalHarness()],
   serve: ['serve', async () => ({ target_ms: 200, ...(await (await import('./serve-bench.js')).benchServe()) })],
+  hf: ['hf-models', async () => (await import('./hf-bench.js')).benchHf()],
 };
 
 for (const name of which) {

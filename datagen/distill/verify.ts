@@ -1,8 +1,8 @@
 // Verifiers for rejection sampling, by preset name: math answers through src/verify (extraction + symbolic
 // equivalence), GSM8K golds reduced to the number after "####", and countdown by TinyZero's rule.
 
-import { extractAnswer, type ExtractPreset } from '../../src/verify/extract.js';
-import { isEquivalent } from '../../src/verify/equal.js';
+import type { ExtractPreset } from '../../src/verify/extract.js';
+import { gradeMath } from '../../src/verify/grade-math.js';
 import type { VERIFIER_PRESETS } from '../../src/config/datagen-spec.js';
 import { countdownCorrect, lastAnswerTag, parseCountdownGold } from '../countdown/expr.js';
 
@@ -26,7 +26,6 @@ export function makeVerifier(preset: (typeof VERIFIER_PRESETS)[number]): Verifie
   }
   return (gold, text) => {
     const g = preset === 'gsm8k' ? gsm8kGold(gold) : gold;
-    const { pred } = extractAnswer(text, { preset: preset as ExtractPreset });
-    return isEquivalent(g, pred);
+    return gradeMath(g, text, { preset: preset as ExtractPreset }).correct;
   };
 }

@@ -1,5 +1,6 @@
 // `reprise grade --input in.jsonl --output out.jsonl [--benchmark gsm8k] [--strict]`: extracts and judges each
-// line's completion against its gold. A malformed line is reported with its number and skipped; the output is
+// line's completion against its gold (a line with "finished": false, cut off by the length limit, is read strictly:
+// see src/verify/extract.ts). A malformed line is reported with its number and skipped; the output is
 // written atomically at the end, with a summary line on stderr.
 
 import { createReadStream, readFileSync } from 'node:fs';
@@ -7,13 +8,7 @@ import { createInterface } from 'node:readline';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { Progress, log } from '../util/progress.js';
-import { extractAnswer, type ExtractPreset } from '../verify/extract.js';
-import { judge } from '../verify/equal.js';
-
-/** Benchmark names (as in evals/) to extraction presets; anything else uses "default". */
-export const BENCHMARK_PRESETS: Record<string, ExtractPreset> = {
-  gsm8k: 'gsm8k', math: 'math', math500: 'math', 'math-500': 'math', aime24: 'math', aime25: 'math', amc23: 'math',
-};
+import { BENCHMARK_PRESETS, gradeMath, presetFor } from '../verify/grade-math.js';
 
 export interface GradeSummary {
   graded: number;
@@ -23,12 +18,14 @@ export interface GradeSummary {
   malformed: number;
   timeouts: number;
   unknown: number;
+  /** Predictions refused as unparseable or too long (judged incorrect). */
+  unparsed: number;
 }
 
 export async function gradeCommand(opts: { input: string; output: string; benchmark?: string; strict?: boolean }): Promise<GradeSummary> {
   const total = readFileSync(opts.input, 'utf8').split('\n').filter((l) => l.trim() !== '').length;
   const progress = new Progress({ label: 'grade', total, unit: 'lines' });
-  const s: GradeSummary = { graded: 0, correct: 0, incorrect: 0, unjudged: 0, malformed: 0, timeouts: 0, unknown: 0 };
+  const s: GradeSummary = { graded: 0, correct: 0, incorrect: 0, unjudged: 0, malformed: 0, timeouts: 0, unknown: 0, unparsed: 0 };
   const out: string[] = [];
   const warned = new Set<string>();
   let lineNo = 0;
@@ -43,28 +40,29 @@ export async function gradeCommand(opts: { input: string; output: string; benchm
       continue;
     }
     const bench = typeof row.benchmark === 'string' ? row.benchmark : opts.benchmark;
-    const preset = bench ? BENCHMARK_PRESETS[bench.toLowerCase()] : 'default';
+    const preset = bench ? presetFor(bench) : 'default';
     if (bench && !preset && !warned.has(bench)) {
       warned.add(bench);
       log(`[grade] no extraction preset for benchmark "${bench}"; using "default" (known: ${Object.keys(BENCHMARK_PRESETS).join(', ')})`);
     }
-    const { pred, rule } = extractAnswer(row.completion as string, { strict: opts.strict, preset: preset ?? 'default' });
-    const j = judge(String(row.gold), pred);
-    const correct = j.verdict === 'gold_unparsed' ? null : j.verdict === 'equal';
+    const j = gradeMath(String(row.gold), row.completion as string, { strict: opts.strict, preset: preset ?? 'default', finished: row.finished === false ? false : undefined });
+    const { pred, rule, correct } = j;
     s.graded++;
     if (correct === null) s.unjudged++;
     else if (correct) s.correct++;
     else s.incorrect++;
+    const unparsed = j.via === 'pred_unparsed' || j.via === 'too_long';
+    if (unparsed) s.unparsed++;
     if (j.verdict === 'unknown') {
       s.unknown++;
       if (j.via === 'timeout') s.timeouts++;
     }
-    out.push(JSON.stringify({ ...row, pred, rule, correct, ...(j.verdict === 'unknown' ? { undecided: j.via } : {}) }));
+    out.push(JSON.stringify({ ...row, pred, rule, correct, ...(j.verdict === 'unknown' ? { undecided: j.via } : {}), ...(unparsed ? { unparsed: j.via } : {}) }));
     progress.update(s.graded + s.malformed, { correct: s.correct, malformed: s.malformed });
   }
   writeFileAtomic(opts.output, out.join('\n') + (out.length ? '\n' : ''));
   const acc = s.correct + s.incorrect > 0 ? ((100 * s.correct) / (s.correct + s.incorrect)).toFixed(1) : '-';
-  log(`[grade] ${s.graded} graded: correct ${s.correct}, incorrect ${s.incorrect} (${acc}% of judged), unjudged ${s.unjudged}, malformed ${s.malformed}, timeouts ${s.timeouts} (undecided ${s.unknown}) -> ${opts.output}`);
+  log(`[grade] ${s.graded} graded: correct ${s.correct}, incorrect ${s.incorrect} (${acc}% of judged), unjudged ${s.unjudged}, malformed ${s.malformed}, timeouts ${s.timeouts} (undecided ${s.unknown}), unparsed predictions ${s.unparsed} -> ${opts.output}`);
   return s;
 }
 

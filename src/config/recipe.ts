@@ -20,6 +20,23 @@ const Model = z.strictObject({
   context_length: size(32768),
 });
 
+/** LoRA as PEFT defines it (src/model/lora.ts); PEFT's defaults except target_modules, which names every projection. */
+const Lora = z.strictObject({
+  r: positiveInt.default(8),
+  lora_alpha: z.number().positive().default(16),
+  lora_dropout: fraction.default(0),
+  /** Linear layer names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj), "all-linear", or a full-match regex. */
+  target_modules: z.union([z.array(z.string()).min(1), z.string()]).default(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']),
+  use_rslora: z.boolean().default(false),
+});
+
+/** A Hugging Face checkpoint (llama, qwen2, qwen3) fine-tuned through LoRA adapters; the path is relative to the repository root. */
+const HfModelRef = z.strictObject({
+  path: z.string().min(1),
+  lora: Lora.prefault({}),
+});
+export type HfModelRef = z.infer<typeof HfModelRef>;
+
 const Optim = {
   optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
   lr: z.number().positive(),
@@ -101,7 +118,8 @@ export const Recipe = z.strictObject({
     generator: z.string(),
     splits: z.strictObject({ sft: SplitSpec, rl: SplitSpec, test: SplitSpec }),
   }),
-  model: Model,
+  /** Our from-scratch GPT's settings, or a Hugging Face checkpoint directory with LoRA settings. */
+  model: z.union([Model, HfModelRef]),
   sft: Sft,
   grpo: Grpo,
   eval: Eval,

@@ -3,8 +3,8 @@
 // pass@k and maj@k with 95% bootstrap intervals over problems.
 
 import type { EvalSpec } from '../config/eval-spec.js';
-import { extractAnswer } from '../verify/extract.js';
 import { judge } from '../verify/equal.js';
+import { gradeMathBoth } from '../verify/grade-math.js';
 import { extractCode, scoreHumanEval, scoreMbpp, type HumanEvalProblem, type MbppProblem } from '../verify/code-bench.js';
 import { avgAtN, majorityVote, meanEstimate, passAtK } from './metrics.js';
 import type { Estimate } from './results.js';
@@ -19,17 +19,15 @@ export interface Scored {
   correct_strict: boolean;
 }
 
-export type Scorer = (gold: string, raw: Record<string, unknown>, completion: string) => Promise<Scored>;
+/** finished: false when the completion stopped at the length limit (math is then read strictly: src/verify/extract.ts). */
+export type Scorer = (gold: string, raw: Record<string, unknown>, completion: string, finished?: boolean) => Promise<Scored>;
 
 export function makeScorer(spec: EvalSpec): Scorer {
   const s = spec.scoring;
   if (s.scorer === 'math') {
-    return async (gold, _raw, completion) => {
-      const lenient = extractAnswer(completion, { preset: s.preset }).pred;
-      const strict = extractAnswer(completion, { preset: s.preset, strict: true }).pred;
-      const v = judge(gold, lenient, { timeoutMs: s.timeout_ms }).verdict;
-      const vs = strict === lenient ? v : judge(gold, strict, { timeoutMs: s.timeout_ms }).verdict;
-      return { pred: lenient, pred_strict: strict, verdict: v, verdict_strict: vs, correct: v === 'equal', correct_strict: vs === 'equal' };
+    return async (gold, _raw, completion, finished) => {
+      const { lenient: l, strict: st } = gradeMathBoth(gold, completion, { preset: s.preset, timeoutMs: s.timeout_ms, finished });
+      return { pred: l.pred, pred_strict: st.pred, verdict: l.verdict, verdict_strict: st.verdict, correct: l.verdict === 'equal', correct_strict: st.verdict === 'equal' };
     };
   }
   return async (_gold, raw, completion) => {

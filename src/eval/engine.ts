@@ -105,7 +105,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
       try {
         const res = await o.source.chat({ messages: p.messages, n: 1, temperature: spec.sampling.temperature, top_p: spec.sampling.top_p, max_tokens: spec.sampling.max_tokens, seed: sampleSeed(spec.sampling.seed, p.id, s) });
         const ch = res.choices[0];
-        const sc = await score(p.answer, p.raw, ch.text);
+        const sc = await score(p.answer, p.raw, ch.text, ch.finish_reason !== 'length');
         rec = { problem_id: p.id, sample: s, gold: p.answer, completion: ch.text, ...(ch.reasoning !== undefined ? { reasoning: ch.reasoning } : {}), finish_reason: ch.finish_reason, ...sc, prompt_tokens: res.usage.prompt_tokens, completion_tokens: res.usage.completion_tokens, endpoint: res.endpoint, ms: Date.now() - started };
       } catch (e) {
         // a bad request (a prompt the model cannot encode) fails every sample alike: stop at once

@@ -5,9 +5,9 @@
 import { gptLM, type LocalModel } from '../inference/local.js';
 import type { ChatMessage } from '../inference/local.js';
 import type { EvalConfig } from '../config/recipe.js';
-import { sampleBatch } from '../inference/sample.js';
-import { extractAnswer } from '../verify/extract.js';
-import { isEquivalent } from '../verify/equal.js';
+import { sampleBatch, type SampleResult, type SamplingParams } from '../inference/sample.js';
+import type { GenerationModel } from '../inference/generation-model.js';
+import { gradeMath } from '../verify/grade-math.js';
 import { isR1Format } from '../verify/format.js';
 import { Rng } from '../util/rng.js';
 import { appendJsonl, readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
@@ -20,8 +20,35 @@ export interface EvalProblem {
   answer: string;
 }
 
+/** What the local eval needs of a model: prompts, batched sampling, and the completion's text as scored. */
+export interface EvalModel {
+  prompt(messages: readonly ChatMessage[]): number[];
+  sample(prompts: number[][], s: SamplingParams, rows: Rng[]): SampleResult[];
+  /** The scored text: a template's prefill (R1's "<think>\n") + the decoded completion. */
+  text(messages: readonly ChatMessage[], ids: number[]): string;
+}
+
+export function gptEvalModel(model: LocalModel): EvalModel {
+  const tok = model.tokenizer;
+  return {
+    prompt: (messages) => tok.encodePrompt(messages),
+    sample: (prompts, s, rows) => sampleBatch(gptLM(model), prompts, s, tok.eos, tok.pad, rows),
+    text: (_messages, ids) => tok.decode(ids),
+  };
+}
+
+/** A Hugging Face model: prompts as apply_chat_template(add_generation_prompt=True, tokenize=True) makes them. */
+export function hfEvalModel(g: GenerationModel): EvalModel {
+  const msgs = (ms: readonly ChatMessage[]) => ms.map((m) => ({ role: m.role, content: m.content }));
+  return {
+    prompt: (messages) => g.tokenizer.encode(g.template.render(msgs(messages), { add_generation_prompt: true }), { add_special_tokens: false }),
+    sample: (prompts, s, rows) => g.sample(prompts, s, rows),
+    text: (messages, ids) => g.template.generationPrefix(msgs(messages)) + g.tokenizer.decode(ids, { skip_special_tokens: true }),
+  };
+}
+
 export async function evalLocal(opts: {
-  model: LocalModel;
+  model: EvalModel;
   problems: readonly EvalProblem[];
   cfg: EvalConfig;
   seed: number;
@@ -29,7 +56,6 @@ export async function evalLocal(opts: {
   label: string;
 }): Promise<{ records: SampleRecord[]; sampled_tokens: number; sample_s: number }> {
   const { model, problems, cfg, seed, samplesFile, label } = opts;
-  const tok = model.tokenizer;
   // keep complete, de-duplicated records; a torn last line is dropped and its sample redone
   const { rows } = readJsonlTolerant<SampleRecord>(samplesFile);
   const done = new Map<string, SampleRecord>();
@@ -50,18 +76,15 @@ export async function evalLocal(opts: {
     const mine = jobs.filter((j) => (j.sample === -1) === greedy);
     for (let i = 0; i < mine.length; i += cfg.batch_size) {
       const batch = mine.slice(i, i + cfg.batch_size);
-      const res = sampleBatch(
-        gptLM(model),
-        batch.map((j) => tok.encodePrompt(j.p.messages)),
+      const res = model.sample(
+        batch.map((j) => model.prompt(j.p.messages)),
         { temperature: greedy ? 0 : cfg.temperature, top_p: cfg.top_p, max_tokens: cfg.max_tokens },
-        tok.eos,
-        tok.pad,
         batch.map((j) => new Rng(`eval/${seed}/${j.p.id}/${j.sample}`)),
       );
       res.forEach((r, k) => {
         const { p, sample } = batch[k];
-        const completion = tok.decode(r.tokens);
-        const { pred, rule } = extractAnswer(completion, { strict: true });
+        const completion = model.text(p.messages, r.tokens);
+        const { pred, rule, correct: ok } = gradeMath(p.answer, completion, { strict: true, finished: r.finished });
         const rec: SampleRecord = {
           problem_id: p.id,
           sample,
@@ -70,7 +93,7 @@ export async function evalLocal(opts: {
           pred,
           rule,
           gold: p.answer,
-          correct: isEquivalent(p.answer, pred),
+          correct: ok,
           format_ok: isR1Format(completion),
           tokens: r.tokens.length,
           finished: r.finished,

@@ -3,17 +3,28 @@
 import { join } from 'node:path';
 import type { Recipe } from '../config/recipe.js';
 import { disposeModel, loadModel } from '../inference/local.js';
-import { evalLocal, type EvalProblem } from './run-local.js';
+import { loadGenerationModel } from '../inference/generation-model.js';
+import { evalLocal, gptEvalModel, hfEvalModel, type EvalModel, type EvalProblem } from './run-local.js';
 import { modelMetrics, perProblem } from './score.js';
 import type { ModelResult } from './results.js';
 import { writeJsonAtomic } from '../util/fs.js';
 
 export async function evalStage(recipe: Recipe, name: string, stageName: string, ckpt: string, problems: EvalProblem[], dir: string): Promise<Record<string, unknown>> {
   const t0 = Date.now();
-  const { model, sha256 } = loadModel(ckpt);
+  // a Hugging Face model's stages are directories (config.json, safetensors, tokenizer); ours are one file
+  let sha256: string;
+  let model: EvalModel;
+  let dispose: () => void;
+  if (ckpt.endsWith('.safetensors')) {
+    const loaded = loadModel(ckpt);
+    [sha256, model, dispose] = [loaded.sha256, gptEvalModel(loaded.model), () => disposeModel(loaded.model)];
+  } else {
+    const g = await loadGenerationModel(ckpt, recipe.backend);
+    [sha256, model, dispose] = [g.sha256, hfEvalModel(g), () => g.dispose()];
+  }
   const samplesFile = join(dir, 'samples.jsonl');
   const r = await evalLocal({ model, problems, cfg: recipe.eval, seed: recipe.seed, samplesFile, label: name });
-  disposeModel(model);
+  dispose();
   const n = recipe.eval.n_samples;
   const scores = perProblem(r.records, problems.map((p) => p.id), n);
   const sampled = r.records.filter((x) => x.sample >= 0);

@@ -7,7 +7,7 @@
 // completions per optimizer step (one generation per step by default) and num_iterations = ppo_epochs. The
 // numbers written are for one process.
 
-import type { Recipe } from '../config/recipe.js';
+import type { HfModelRef, Recipe } from '../config/recipe.js';
 import { InputError } from '../util/errors.js';
 
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -101,6 +101,20 @@ function common(recipe: Recipe, stage: 'sft' | 'grpo', model: string, modelNote:
   ];
 }
 
+/** A recipe's LoRA settings as TRL's ModelConfig fields (none for a from-scratch GPT). */
+function peft(hf: HfModelRef | undefined): TrlEntry[] {
+  if (!hf) return [];
+  const l = hf.lora;
+  return [
+    { key: 'use_peft', value: true, from: ['model.lora'] },
+    { key: 'lora_r', value: l.r, from: ['model.lora.r'] },
+    { key: 'lora_alpha', value: l.lora_alpha, from: ['model.lora.lora_alpha'] },
+    { key: 'lora_dropout', value: l.lora_dropout, from: ['model.lora.lora_dropout'] },
+    { key: 'lora_target_modules', value: l.target_modules, from: ['model.lora.target_modules'] },
+    { key: 'use_rslora', value: l.use_rslora, from: ['model.lora.use_rslora'] },
+  ];
+}
+
 /** The largest divisor of n that is at most cap (so micro-batches tile the step exactly). */
 function divisorAtMost(n: number, cap: number): number {
   for (let d = Math.min(n, cap); d > 1; d--) if (n % d === 0) return d;
@@ -117,7 +131,10 @@ function rewardAttrs(rewards: Recipe['grpo']['rewards']): ExportReward[] {
 }
 
 export function planTrlExport(recipe: Recipe, opts: TrlExportOptions = {}): TrlPlan {
-  if (!opts.model) {
+  const hf = 'path' in recipe.model ? recipe.model : undefined;
+  const gpt = 'path' in recipe.model ? undefined : recipe.model;
+  const model = opts.model ?? hf?.path;
+  if (!model) {
     throw new InputError(`recipe ${recipe.name} v${recipe.version} trains a from-scratch GPT (model: d_model, n_layer, …), which TRL cannot build`, {
       field: 'model',
       hint: 'pass --model <Hugging Face id or directory> to name the pretrained model TRL starts from',
@@ -128,14 +145,15 @@ export function planTrlExport(recipe: Recipe, opts: TrlExportOptions = {}): TrlP
     file: 'sft.yaml',
     parser: 'trl sft',
     entries: [
-      ...common(recipe, 'sft', opts.model, 'export --model'),
+      ...common(recipe, 'sft', model, opts.model ? 'export --model' : 'the recipe\'s model.path'),
+      ...peft(hf),
       { key: 'dataset_name', value: SFT_DATA, from: ['datagen.splits.sft'] },
       { key: 'dataset_train_split', value: 'train', from: [] },
       { key: 'max_steps', value: sft.steps, from: ['sft.steps'] },
       { key: 'per_device_train_batch_size', value: sft.batch_size, from: ['sft.batch_size'] },
       { key: 'gradient_accumulation_steps', value: 1, from: [] },
       ...optimizer('sft', sft),
-      { key: 'max_length', value: recipe.model.context_length, from: ['model.context_length'] },
+      ...(gpt ? [{ key: 'max_length', value: gpt.context_length, from: ['model.context_length'] }] : []),
       { key: 'completion_only_loss', value: true, from: [], note: "Reprise's SFT loss is on the assistant's tokens only" },
       { key: 'packing', value: false, from: [] },
       { key: 'save_steps', value: sft.checkpoint_every, from: ['sft.checkpoint_every'] },
@@ -150,6 +168,7 @@ export function planTrlExport(recipe: Recipe, opts: TrlExportOptions = {}): TrlP
     parser: 'trl grpo',
     entries: [
       ...common(recipe, 'grpo', 'runs/sft', "the SFT stage's output, as in the recipe"),
+      ...peft(hf),
       { key: 'dataset_name', value: GRPO_DATA, from: ['datagen.splits.rl'] },
       { key: 'dataset_train_split', value: 'train', from: [] },
       { key: 'max_steps', value: grpo.steps * grpo.ppo_epochs, from: ['grpo.steps', 'grpo.ppo_epochs'] },
@@ -179,11 +198,13 @@ export function planTrlExport(recipe: Recipe, opts: TrlExportOptions = {}): TrlP
     { key: 'backend', value: recipe.backend, reason: 'a TensorFlow.js backend; TRL runs on PyTorch, on the devices accelerate gives it' },
     { key: 'format', value: recipe.format, reason: 'a statement for readers; the format rewards check it' },
     { key: 'datagen.generator', value: recipe.datagen.generator, reason: 'the data is generated now and written as JSONL (see data/)' },
-    ...(['d_model', 'n_layer', 'n_head'] as const).map((k) => ({
-      key: `model.${k}`,
-      value: recipe.model[k],
-      reason: `a from-scratch GPT's shape; TRL loads the pretrained model ${opts.model}`,
-    })),
+    ...(gpt
+      ? (['d_model', 'n_layer', 'n_head'] as const).map((k) => ({
+          key: `model.${k}`,
+          value: gpt[k],
+          reason: `a from-scratch GPT's shape; TRL loads the pretrained model ${model}`,
+        }))
+      : []),
     ...Object.entries(e).map(([k, v]) => ({
       key: `eval.${k}`,
       value: v,

@@ -24,6 +24,8 @@ export interface GenerationModel {
   tokenizer: Tokenizer;
   template: ChatTemplate;
   contextLength: number;
+  /** The trained context (max_position_embeddings; our GPT's context_length): a request without max_tokens stops there. */
+  maxPositions: number;
   /** Characters of the longest token (bounds a prompt's length before tokenizing it). */
   maxTokenChars: number;
   /** Sampling settings from generation_config.json; do_sample false (or absent there) means greedy. */
@@ -61,6 +63,7 @@ export async function loadGenerationModel(path: string, backend: BackendName = '
       tokenizer: tok,
       template,
       contextLength: Infinity,
+      maxPositions: lm.config.decoder.max_position_embeddings,
       maxTokenChars: Infinity,
       defaults: generationDefaults(lm.generation),
       sample: (prompts, s, rows) => sampleBatch(lm, prompts, s, eos, tok.pad, rows),
@@ -76,6 +79,7 @@ export async function loadGenerationModel(path: string, backend: BackendName = '
     tokenizer: tok,
     template: new CharChatTemplate(tok),
     contextLength: model.cfg.context_length,
+    maxPositions: model.cfg.context_length,
     maxTokenChars: Math.max(...tok.vocab.map((t) => t.length)),
     defaults: {},
     sample: (prompts, s, rows) => sampleBatch(gptLM(model), prompts, s, tok.eosIds, tok.pad, rows),

@@ -44,6 +44,12 @@ function fitsBeforeEncoding(id: string, m: GenerationModel, chars: number): void
   if (chars > m.contextLength * m.maxTokenChars) throw new InputError(`a prompt of ${chars} characters cannot fit: the context of ${id} is ${m.contextLength} tokens`, { field: 'messages', hint: 'shorten the prompt' });
 }
 
+/** max_tokens when the request gives none: the rest of the trained context (max_position_embeddings). */
+function defaultMaxTokens(m: GenerationModel, promptLength: number): number {
+  if (promptLength >= m.maxPositions) throw new InputError(`the prompt has ${promptLength} tokens, max_position_embeddings is ${m.maxPositions}`, { field: 'max_tokens', hint: 'set max_tokens to generate past the trained context anyway' });
+  return m.maxPositions - promptLength;
+}
+
 const chars = (content: unknown) => (typeof content === 'string' ? content.length : JSON.stringify(content ?? '').length);
 
 export class LocalChatBackend implements ChatBackend {
@@ -113,7 +119,7 @@ export class LocalChatBackend implements ChatBackend {
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
     const res = m.sample(
       Array.from({ length: n }, () => prompt),
-      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? Math.min(room, 4096), room) },
+      { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: Math.min(req.max_tokens ?? defaultMaxTokens(m, prompt.length), room) },
       Array.from({ length: n }, (_, i) => new Rng(`serve/${seed}/${i}`)),
     );
     const choices = res.map((r) => {

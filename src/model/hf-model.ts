@@ -13,7 +13,7 @@ import { decoderLogits, decoderTensors, LINEAR_NAMES, type DecoderLayer, type De
 import { checkTensors, linearKey, linearShapes, locateTensors } from './hf-weights.js';
 import { readTensors } from './safetensors.js';
 import { causalBias } from './gpt.js';
-import { rangePositions, type CausalLM, type LmInfo, type StepInput } from './causal-lm.js';
+import { logProbs, rangePositions, type CausalLM, type LmInfo, type StepInput } from './causal-lm.js';
 import type { Params } from './gpt.js';
 import type { LoraSettings } from './lora.js';
 
@@ -46,6 +46,11 @@ export class HfModel implements CausalLM {
     const out = decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), train });
     if (train && opts.seed === undefined) this.trainSeed = train.seed;
     return out;
+  }
+
+  /** log p(target) per position [B*T] of sequences [B, T] and their next tokens [B*T]. */
+  logProbs(ids: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+    return logProbs(this, ids, targets);
   }
 
   /** The same model with its LoRA adapters off (the reference policy of a LoRA run; shares every tensor). */

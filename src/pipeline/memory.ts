@@ -7,6 +7,8 @@
 
 import { totalmem } from 'node:os';
 import type { Recipe } from '../config/recipe.js';
+
+type GptShape = Extract<Recipe['model'], { d_model: number }>;
 import type { SchemaIssue } from '../config/yaml.js';
 
 /** One wasm instance's heap (tfjs-backend-wasm 4.22: getHeapMax() = 4294901760). */
@@ -18,17 +20,17 @@ export function backendCapacity(backend: Recipe['backend']): { bytes: number; wh
   return backend === 'wasm' ? { bytes: WASM_HEAP_BYTES, what: 'the wasm heap holds 4 GiB' } : { bytes: totalmem(), what: `this machine has ${(totalmem() / GiB).toFixed(1)} GiB` };
 }
 
-export function parameterCount(m: Recipe['model'], vocab: number): number {
+export function parameterCount(m: GptShape, vocab: number): number {
   const { d_model: d, n_layer: L, context_length: T } = m;
   return vocab * d + T * d + L * (12 * d * d + 13 * d) + 2 * d;
 }
 
-function activations(m: Recipe['model'], vocab: number, rows: number): number {
+function activations(m: GptShape, vocab: number, rows: number): number {
   const { d_model: d, n_layer: L, n_head: H, context_length: T } = m;
   return F32 * rows * T * (L * (18 * d + 2 * H * T) + 3 * vocab);
 }
 
-const kvCache = (m: Recipe['model'], rows: number) => F32 * rows * 2 * m.n_layer * m.context_length * m.d_model;
+const kvCache = (m: GptShape, rows: number) => F32 * rows * 2 * m.n_layer * m.context_length * m.d_model;
 const gib = (b: number) => `${(b / GiB).toFixed(1)} GiB`;
 function count(n: number): string {
   return n >= 1e9 ? `${(n / 1e9).toFixed(1)} billion` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} million` : String(n);
@@ -36,6 +38,8 @@ function count(n: number): string {
 
 /** Each stage whose estimate exceeds the backend, as an issue on the key to change (the batch, or the model). */
 export function memoryIssues(r: Recipe, vocab: number): SchemaIssue[] {
+  if ('path' in r.model) return [];
+  const m = r.model;
   const cap = backendCapacity(r.backend);
   const P = parameterCount(r.model, vocab);
   const train = 16 * P;

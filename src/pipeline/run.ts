@@ -43,12 +43,12 @@ export function validateRecipe(path: string) {
       if (!r.eval.models.includes(m)) issues.push({ path: ['eval', 'paired', i], message: `"${m}" is not one of the evaluated models (eval.models: ${r.eval.models.join(', ')})` });
       else if (i === 1 && m === r.eval.paired![0]) issues.push({ path: ['eval', 'paired', i], message: `a model is compared with itself ("${m}"); name two different models` });
     });
-    if (r.model.d_model % r.model.n_head) issues.push({ path: ['model', 'n_head'], message: `d_model ${r.model.d_model} is not divisible by n_head ${r.model.n_head}` });
+    if (!('path' in r.model) && r.model.d_model % r.model.n_head) issues.push({ path: ['model', 'n_head'], message: `d_model ${r.model.d_model} is not divisible by n_head ${r.model.n_head}` });
     const family = FAMILIES[r.datagen.generator];
     if (family) {
       issues.push(...splitIssues(family, r.datagen.splits).map((i) => ({ ...i, path: ['datagen', 'splits', ...i.path] })));
-      // the tokenizer is the family's characters and a few specials
-      if (!issues.length) issues.push(...memoryIssues(r, family.chars.length + 16));
+      // the tokenizer is the family's characters and a few specials; a Hugging Face model's size is checked when it loads
+      if (!issues.length && !('path' in r.model)) issues.push(...memoryIssues(r, family.chars.length + 16));
     }
     return issues;
   });
@@ -139,17 +139,23 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const tfInfo = await stagesMod.startBackend(recipe.backend);
   const spec = { kind: 'char' as const, chars: family.chars, specials: stagesMod.SPECIALS };
 
+  // a Hugging Face checkpoint: the base is its directory (keyed by its weights' hash), SFT and GRPO train LoRA
+  // adapters and write merged checkpoints (model/) that the next stage and the eval read
+  const hf = 'path' in recipe.model ? { ...recipe.model, path: resolve(root, recipe.model.path), backend: recipe.backend } : undefined;
+  const hfStages = hf ? await import('../train/hf-stages.js') : undefined;
+  const modelOf = (st: Stage) => (hf ? (st.name === 'init' ? hf.path : join(st.dir, 'model')) : join(st.dir, 'model.safetensors'));
+
   // 2. the untrained base model
-  const init = await open(workDir, 'init', 'init', { seed: recipe.seed, model: recipe.model, tokenizer: spec }, force);
-  await timed(init, () => stagesMod.initStage(recipe, spec, init.dir));
+  const init = await open(workDir, 'init', 'init', hf ? { model: recipe.model, weights: stagesMod.hfWeightsSha256(hf.path) } : { seed: recipe.seed, model: recipe.model, tokenizer: spec }, force);
+  await timed(init, () => (hf ? Promise.resolve({ sha256: init.key, path: hf.path }) : stagesMod.initStage(recipe, spec, init.dir)));
 
   // 3. SFT
   const sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: recipe.sft, data: dg.key, init: init.key }, force);
-  await timed(sft, () => stagesMod.sftStage(recipe, join(init.dir, 'model.safetensors'), join(dg.dir, 'sft.jsonl'), sft.dir));
+  await timed(sft, () => (hf ? hfStages!.hfSftStage(hf, recipe.sft, recipe.seed, join(dg.dir, 'sft.jsonl'), sft.dir) : stagesMod.sftStage(recipe, modelOf(init), join(dg.dir, 'sft.jsonl'), sft.dir)));
 
   // 4. GRPO
   const grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: recipe.grpo, data: dg.key, sft: sft.key }, force);
-  await timed(grpo, () => stagesMod.grpoStage(recipe, join(sft.dir, 'model.safetensors'), join(dg.dir, 'rl.jsonl'), grpo.dir));
+  await timed(grpo, () => (hf ? hfStages!.hfGrpoStage({ ...hf, path: modelOf(sft) }, recipe.grpo, recipe.seed, join(dg.dir, 'rl.jsonl'), grpo.dir) : stagesMod.grpoStage(recipe, modelOf(sft), join(dg.dir, 'rl.jsonl'), grpo.dir)));
 
   // 5. eval of each model on the held-out split
   const checkpoints: Record<string, Stage> = { base: init, sft, grpo };
@@ -158,7 +164,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   for (const m of recipe.eval.models) {
     const src = checkpoints[m];
     const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg.key, model: src.key }, force);
-    const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, join(src.dir, 'model.safetensors'), testRows, ev.dir));
+    const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, modelOf(src), testRows, ev.dir));
     evals[m] = { stage: ev, result: out.result as ModelResult };
   }
 

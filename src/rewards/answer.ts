@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { extractAnswer, type ExtractPreset } from '../verify/extract.js';
-import { judge } from '../verify/equal.js';
+import { gradeMath } from '../verify/grade-math.js';
 import { cleanAnswer } from '../verify/latex.js';
 import { levenshtein } from '../util/errors.js';
 import type { Scored } from './nulls.js';
@@ -19,9 +19,8 @@ export type AnswerParams = z.infer<typeof AnswerParams>;
  * 1 or 0 by equivalence of the extracted answer with the gold. The gold goes first (open-r1 once called verify
  * with the two reversed), and a gold that does not parse gives null, never 1.0 as open-r1's did.
  */
-export function correctness(completion: string, gold: string, p: AnswerParams): Scored {
-  const pred = extractAnswer(completion, { strict: p.strict, preset: p.preset as ExtractPreset }).pred;
-  const j = judge(gold, pred);
+export function correctness(completion: string, gold: string, p: AnswerParams, finished?: boolean): Scored {
+  const j = gradeMath(gold, completion, { strict: p.strict, preset: p.preset as ExtractPreset, finished });
   if (j.verdict === 'gold_unparsed') return { skip: 'gold answer does not parse' };
   if (j.verdict === 'unknown') return { skip: `equivalence undecided (${j.via})` };
   return j.verdict === 'equal' ? 1 : 0;

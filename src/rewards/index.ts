@@ -18,6 +18,8 @@ export interface RewardInput {
   gold: string;
   /** Completion length in tokens, when the caller has them; length rewards use characters otherwise. */
   length?: number;
+  /** false when sampling stopped at the length limit: accuracy then credits only an explicit answer marker. */
+  finished?: boolean;
 }
 
 export type RewardFn = (x: RewardInput) => number | null;
@@ -38,9 +40,9 @@ const CodeParams = CodeRunParams as unknown as z.ZodType<Record<string, unknown>
 
 const DEFS: Record<string, Def> = {
   accuracy: {
-    help: '1 if the extracted answer equals the gold (gold first), 0 if not; null if the gold does not parse. Params: preset, strict',
+    help: '1 if the extracted answer equals the gold (gold first), 0 if not; null if the gold does not parse; a completion cut off by the length limit is read strictly. Params: preset, strict',
     params: AnswerParams,
-    item: (p: AnswerParams) => (x) => correctness(x.completion, x.gold, p),
+    item: (p: AnswerParams) => (x) => correctness(x.completion, x.gold, p, x.finished),
   },
   format: {
     help: '1 if the completion is exactly <think>…</think><answer>…</answer> (optionally one newline around each tag), else 0',

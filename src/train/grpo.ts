@@ -68,7 +68,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const perFn: Record<string, (number | null)[]> = {};
       const total = new Array<number>(samples.length).fill(0);
       for (const r of rewardFns) {
-        const groups = await Promise.all(prompts.map((p, g) => r.fn(texts.slice(g * G, (g + 1) * G).map((completion, j) => ({ completion, gold: p.answer, length: samples[g * G + j].tokens.length })))));
+        const groups = await Promise.all(prompts.map((p, g) => r.fn(texts.slice(g * G, (g + 1) * G).map((completion, j) => ({ completion, gold: p.answer, length: samples[g * G + j].tokens.length, finished: samples[g * G + j].finished })))));
         perFn[r.name] = groups.flat();
         perFn[r.name].forEach((v, i) => (total[i] += r.weight * (v ?? 0)));
       }

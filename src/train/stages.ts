@@ -1,7 +1,10 @@
 // The training stages of a recipe as the pipeline calls them: the untrained base model, SFT and GRPO,
 // each reading its inputs from files and writing model.safetensors into its stage directory.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
+import { hashJson, sha256 } from '../util/hash.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Recipe } from '../config/recipe.js';
 import { initBackend } from '../model/backend.js';
@@ -20,7 +23,15 @@ export async function startBackend(name: Recipe['backend']): Promise<{ backend: 
   return { backend: tf.getBackend() };
 }
 
+/** sha256 over the safetensors files of a Hugging Face directory (name and content hash of each, sorted). */
+export function hfWeightsSha256(dir: string): string {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+  if (!files.length) throw new InputError('no safetensors weights in the directory', { file: dir, field: 'model.path' });
+  return hashJson(files.map((f) => [f, sha256(readFileSync(join(dir, f)))]));
+}
+
 export async function initStage(recipe: Recipe, spec: TokenizerSpec, dir: string): Promise<Record<string, unknown>> {
+  if ('path' in recipe.model) throw new InputError('a Hugging Face model has no init stage', { field: 'model' });
   const m = createModel(recipe.model, spec, recipe.seed);
   const sha = await saveModel(join(dir, 'model.safetensors'), m);
   const params = countParams(m.params);

@@ -2,7 +2,6 @@
 // which comparisons apply (a bare list of solutions is unordered, a tuple ordered, intervals keep their ends).
 
 import type { Answer } from './parse.js';
-import { textKey } from './latex.js';
 import { Budget, compile, constantsEqual, pointsAgree } from './numeric.js';
 
 export interface Ctx {
@@ -12,19 +11,26 @@ export interface Ctx {
   via: 'string' | 'numeric' | 'symbolic' | 'text';
 }
 
-const squash = (s: string) => s.replace(/\s+/g, '').replace(/\\left|\\right/g, '');
-const plainKey = (s: string) => textKey(s).replace(/[^a-z0-9]/g, '');
+/** Without spacing and \left \right; a space between two digits stays ("3 4" is not 34). */
+const squash = (s: string) => s.replace(/\\left|\\right/g, '').replace(/(\d)\s+(?=\d)/g, '$1\u0001').replace(/\s+/g, '');
+/** Text compared on its content: only case, spacing, braces and spacing commands are ignored, never a sign or digit. */
+const textKey = (s: string) => s.toLowerCase().replace(/\\(?:left|right|[,;:! ])|\s|[{}]/g, '');
+const INF = /^([+-]?)(?:\\infty|∞|infinity|inf)$/;
 
 export function equalAnswers(g: Answer, p: Answer, ctx: Ctx): boolean {
   ctx.budget.check();
   switch (g.kind) {
     case 'text':
       ctx.via = 'text';
-      return plainKey(g.text) !== '' && plainKey(g.text) === plainKey(textOf(p));
+      return textKey(g.text) !== '' && textKey(g.text) === textKey(textOf(p));
+    case 'choice':
+      ctx.via = 'text';
+      return p.kind === 'choice' && p.letter === g.letter;
     case 'expr':
       if (p.kind === 'expr') return equalExpr(g, p, ctx);
       if ((p.kind === 'set' || p.kind === 'tuple') && p.items.length === 1) return equalAnswers(g, p.items[0], ctx);
-      if (p.kind === 'text') return plainKey(g.src) === plainKey(p.text);
+      if (p.kind === 'text') return textKey(g.src) === textKey(p.text);
+      if (p.kind === 'relation' && p.op === '=' && p.lhs.kind === 'expr' && namesValue(p.lhs.src)) return equalAnswers(g, p.rhs, ctx);
       return false;
     case 'set':
       if (p.kind === 'set' || p.kind === 'tuple') return unordered(g.items, p.items, ctx);
@@ -41,6 +47,7 @@ export function equalAnswers(g: Answer, p: Answer, ctx: Ctx): boolean {
     case 'union':
       return p.kind === 'union' && unordered(g.parts, p.parts, ctx);
     case 'relation':
+      if (p.kind === 'expr' && p.lhs) return equalRelation(g, { kind: 'relation', op: '=', lhs: { kind: 'expr', src: p.lhs, percent: false }, rhs: p }, ctx);
       return p.kind === 'relation' && equalRelation(g, p, ctx);
     case 'matrix': {
       const cells = g.rows.flat();
@@ -49,6 +56,15 @@ export function equalAnswers(g: Answer, p: Answer, ctx: Ctx): boolean {
       return column && (p.kind === 'tuple' || (p.kind === 'set' && p.bare)) && ordered(cells, p.items, ctx);
     }
   }
+}
+
+/**
+ * The left side of `lhs = value` names the value (AB = 13, \cos\theta = \frac{3}{5}, m + n = 36) or computes it
+ * (1 - \frac{1}{3} = \frac{2}{3}); a bare number (7 = 5) or an equation still to solve (2x = 10) does neither.
+ */
+function namesValue(lhs: string): boolean {
+  if (/^[-+]?[\d.\s]+$/.test(lhs)) return false;
+  return !(/^\s*[-+]?[\d.]/.test(lhs) && (compile(lhs)?.symbols.length ?? 1) > 0);
 }
 
 /** Open and closed ends are the same thing at infinity. */
@@ -91,6 +107,8 @@ function unordered(gs: Answer[], ps: Answer[], ctx: Ctx): boolean {
 
 function equalExpr(g: Extract<Answer, { kind: 'expr' }>, p: Extract<Answer, { kind: 'expr' }>, ctx: Ctx): boolean {
   if (squash(g.src) === squash(p.src) && g.percent === p.percent) return true;
+  const [gi, pi] = [INF.exec(squash(g.src)), INF.exec(squash(p.src))];
+  if (gi || pi) return gi !== null && pi !== null && (gi[1] === '-') === (pi[1] === '-');
   const base = /^(\d+)_\{?(\d+)\}?$/.exec(squash(g.src));
   if (base) return squash(p.src) === base[1] || squash(p.src).replace(/[{}]/g, '') === `${base[1]}_${base[2]}`;
   const gs = g.percent ? [g.src, `(${g.src})/100`] : [g.src];
@@ -98,7 +116,7 @@ function equalExpr(g: Extract<Answer, { kind: 'expr' }>, p: Extract<Answer, { ki
   const G = gs.map(compile);
   if (G[0] === null) {
     ctx.via = 'text';
-    return plainKey(g.src) === plainKey(p.src);
+    return textKey(g.src) === textKey(p.src);
   }
   const P = ps.map(compile);
   for (const ge of G) {

@@ -4,8 +4,8 @@
 
 import { equalAnswers, type Ctx } from './compare.js';
 import { cleanAnswer } from './latex.js';
-import { Budget, Undecided } from './numeric.js';
-import { parseAnswer, type Answer } from './parse.js';
+import { exactClose, Budget, Undecided } from './numeric.js';
+import { MAX_ANSWER_CHARS, parseAnswer, type Answer } from './parse.js';
 
 export type Verdict = 'equal' | 'unequal' | 'unknown' | 'gold_unparsed';
 
@@ -24,11 +24,11 @@ export interface JudgeOptions {
 
 export const DEFAULT_TIMEOUT_MS = 2000;
 
-/** Checks that ended "unknown" since the process started (or the last reset), by cause. */
-export const verifyStats = { checks: 0, unknown: 0, timeouts: 0 };
+/** Checks since the process started (or the last reset): undecided ones by cause, and refused predictions. */
+export const verifyStats = { checks: 0, unknown: 0, timeouts: 0, unparsed: 0 };
 
 export function resetVerifyStats(): void {
-  verifyStats.checks = verifyStats.unknown = verifyStats.timeouts = 0;
+  verifyStats.checks = verifyStats.unknown = verifyStats.timeouts = verifyStats.unparsed = 0;
 }
 
 const NUM = /^[-+]?(?:\d+\.?\d*|\.\d+)$/;
@@ -53,20 +53,19 @@ export function judge(gold: string, pred: string | null, opts: JudgeOptions = {}
       verifyStats.unknown++;
       if (via === 'timeout') verifyStats.timeouts++;
     }
+    if (via === 'pred_unparsed' || via === 'too_long') verifyStats.unparsed++;
     return { verdict, via, ms: performance.now() - t0 };
   };
   const relTol = opts.relTol ?? 1e-9;
   const g0 = gold.trim();
   const p0 = pred?.trim() ?? null;
-  if (p0 !== null && NUM.test(g0) && NUM.test(p0)) {
-    const a = Number(g0);
-    const b = Number(p0);
-    return done(a === b || Math.abs(a - b) <= relTol * Math.max(Math.abs(a), Math.abs(b)) ? 'equal' : 'unequal', 'numeric');
-  }
+  if (p0 !== null && NUM.test(g0) && NUM.test(p0)) return done(plainNumbersEqual(g0, p0, relTol) ? 'equal' : 'unequal', 'numeric');
   const g = parseGold(gold);
   if (g === null) return done('gold_unparsed', 'gold');
   if (p0 === null || p0 === '') return done('unequal', 'no_answer');
-  if (cleanAnswer(gold).s === cleanAnswer(p0).s) return done('equal', 'string');
+  const pc = cleanAnswer(p0).s;
+  if (pc.length > MAX_ANSWER_CHARS) return done('unequal', 'too_long');
+  if (cleanAnswer(gold).s === pc) return done('equal', 'string');
   const p = parseAnswer(p0);
   if (p === null) return done('unequal', 'pred_unparsed');
   const ctx: Ctx = { relTol, budget: new Budget(t0 + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)), via: 'string' };
@@ -85,6 +84,33 @@ export function judge(gold: string, pred: string | null, opts: JudgeOptions = {}
 export function isEquivalent(gold: string, pred: string | null, relTol = 1e-9): boolean | null {
   const j = judge(gold, pred, { relTol });
   return j.verdict === 'gold_unparsed' ? null : j.verdict === 'equal';
+}
+
+/** Two plain numbers: integers exactly; decimals within the tolerance, as doubles when both fit one, else as exact rationals (never Infinity). */
+function plainNumbersEqual(a: string, b: string, relTol: number): boolean {
+  if (!a.includes('.') && !b.includes('.')) {
+    const [x, y] = [decimal(a), decimal(b)];
+    return x.n === y.n && x.d === y.d;
+  }
+  const digits = (s: string) => s.replace(/[^\d]/g, '').length;
+  if (digits(a) <= 15 && digits(b) <= 15) {
+    const [x, y] = [Number(a), Number(b)];
+    return x === y || Math.abs(x - y) <= relTol * Math.max(Math.abs(x), Math.abs(y));
+  }
+  return exactClose(decimal(a), decimal(b), relTol);
+}
+
+function decimal(s: string): { n: bigint; d: bigint } {
+  const m = /^([-+]?)(\d*)\.?(\d*)$/.exec(s)!;
+  const n = BigInt(`${m[2] || '0'}${m[3]}`) * (m[1] === '-' ? -1n : 1n);
+  const d = 10n ** BigInt(m[3].length);
+  const g = gcd(n < 0n ? -n : n, d);
+  return { n: n / g, d: d / g };
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b) [a, b] = [b, a % b];
+  return a || 1n;
 }
 
 /** Parses a plain number (thousands commas allowed); null for anything else. */

@@ -13,6 +13,8 @@ const MAX_BITS = 200_000;
 const MAX_FACTORIAL = 3000;
 
 class NotExact extends Error {}
+/** Exact in principle, but past the bounds: a float must not decide it either. */
+class TooLarge extends NotExact {}
 
 const abs = (x: bigint) => (x < 0n ? -x : x);
 function gcd(a: bigint, b: bigint): bigint {
@@ -26,21 +28,24 @@ function q(n: bigint, d: bigint = 1n): Q {
   if (d < 0n) [n, d] = [-n, -d];
   const g = gcd(n, d) || 1n;
   const r = { n: n / g, d: d / g };
-  if (bits(r.n) + bits(r.d) > MAX_BITS) throw new NotExact();
+  if (bits(r.n) + bits(r.d) > MAX_BITS) throw new TooLarge();
   return r;
 }
 const bits = (x: bigint) => abs(x).toString(16).length * 4;
 
 function factorial(k: bigint): bigint {
-  if (k < 0n || k > BigInt(MAX_FACTORIAL)) throw new NotExact();
+  if (k < 0n) throw new NotExact();
+  if (k > BigInt(MAX_FACTORIAL)) throw new TooLarge();
   let r = 1n;
   for (let i = 2n; i <= k; i++) r *= i;
   return r;
 }
 
 function pow(a: Q, e: Q): Q {
-  if (e.d !== 1n || abs(e.n) > 100_000n) throw new NotExact();
-  if (bits(a.n) * Number(abs(e.n)) > MAX_BITS * 4 || bits(a.d) * Number(abs(e.n)) > MAX_BITS * 4) throw new NotExact();
+  if (e.d !== 1n) throw new NotExact();
+  if (a.d === 1n && abs(a.n) === 1n) return q(e.n % 2n === 0n ? 1n : a.n);
+  if (abs(e.n) > 100_000n) throw new TooLarge();
+  if (bits(a.n) * Number(abs(e.n)) > MAX_BITS * 4 || bits(a.d) * Number(abs(e.n)) > MAX_BITS * 4) throw new TooLarge();
   const k = abs(e.n);
   const r = q(a.n ** k, a.d ** k);
   return e.n < 0n ? q(r.d, r.n) : r;
@@ -55,7 +60,8 @@ function ev(node: MathNode): Q {
   const n = node as unknown as { type: string; value?: unknown; op?: string; fn?: string | { name: string }; args?: MathNode[]; content?: MathNode };
   switch (n.type) {
     case 'ConstantNode': {
-      const s = String(n.value);
+      const v = n.value as { toFixed?: () => string } | number;
+      const s = typeof v === 'object' && v && typeof v.toFixed === 'function' ? v.toFixed() : String(v);
       const m = /^(\d+)(?:\.(\d+))?$/.exec(s);
       if (!m) throw new NotExact();
       const frac = m[2] ?? '';
@@ -92,12 +98,13 @@ function ev(node: MathNode): Q {
   }
 }
 
-/** The exact value of an integer-only expression, or null when it has anything else or is too large. */
-export function exactValue(node: MathNode): Q | null {
+/** The exact value of an integer-only expression; 'too_large' past the bounds; null when it has anything else. */
+export function exactValue(node: MathNode): Q | 'too_large' | null {
   try {
     return ev(node);
   } catch (e) {
-    if (e instanceof NotExact || e instanceof RangeError) return null;
+    if (e instanceof TooLarge || e instanceof RangeError) return 'too_large';
+    if (e instanceof NotExact) return null;
     throw e;
   }
 }

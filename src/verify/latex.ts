@@ -10,10 +10,24 @@ export interface Cleaned {
   textual: boolean;
 }
 
-const TEXT_CMDS = 'text|textbf|textit|textrm|texttt|mathrm|mathbf|mathit|mathsf|mbox|operatorname|boldsymbol|mathbb';
+const TEXT_CMDS = 'text|textbf|textit|textrm|texttt|textnormal|mathrm|mathbf|mathit|mathsf|mbox|operatorname|boldsymbol|mathbb';
 const TEXT_RE = new RegExp(`\\\\(?:${TEXT_CMDS})\\s*\\{((?:[^{}]|\\{[^{}]*\\})*)\\}`, 'g');
-const UNIT_TAIL = new RegExp(`\\s*\\\\(?:text|mbox|mathrm|textrm)\\s*\\{\\s*[a-zA-Z][a-zA-Z. ]*\\}(?:\\s*\\^\\s*\\{?\\d\\}?)?\\s*$`);
-const PLAIN_UNIT_TAIL = /^([-+]?[\d.,]*\d(?:\s*\/\s*\d+)?)\s*(?:[a-zA-Z]{2,}\.?)(?:\s+[a-zA-Z]{2,}\.?)*(?:\s*\^\s*\d)?$/;
+const UNIT_TAIL = new RegExp(`\\s*\\\\(?:text|mbox|mathrm|textrm|textnormal)\\s*\\{\\s*[a-zA-Z][a-zA-Z. ]*\\}(?:\\s*\\^\\s*\\{?\\d\\}?)?\\s*$`);
+/** 3^{\text{rd}}, 21^{\mathrm{st}}, 4^{th}, 12\text{th}, 5th: an ordinal is its number. */
+const ORDINALS = [
+  /(\d)\s*\^\s*\{\s*\\(?:text|mathrm|textrm|rm)\s*\{\s*(?:st|nd|rd|th)\s*\}\s*\}/g,
+  /(\d)\s*\^\s*\\(?:text|mathrm|textrm)\s*\{\s*(?:st|nd|rd|th)\s*\}/g,
+  /(\d)\s*\^\s*\{\s*(?:st|nd|rd|th)\s*\}/g,
+  /(\d)\s*\\(?:text|mathrm|textrm)\s*\{\s*(?:st|nd|rd|th)\s*\}/g,
+  /(\d)(?:st|nd|rd|th)(?![a-zA-Z])/g,
+];
+/** A unit word after a number: after a space, or one of the common abbreviations written close up (15cm); never a
+ * math word (5pi is not 5) nor a juxtaposed product (5xy is not 5). */
+const MATH_WORDS = 'pi|sqrt|ln|log|exp|sin|cos|tan|csc|cot|arcsin|arccos|arctan|sinh|cosh|tanh|infty|inf|infinity|mod';
+const CLOSE_UNITS = 'cm|mm|km|kg|mg|ml|ft|in|yd|mi|mph|kph|lb|lbs|oz|hr|hrs|min|sec|cents|units|sq';
+const PLAIN_UNIT_TAIL = new RegExp(
+  `^([-+]?[\\d.,]*\\d(?:\\s*\\/\\s*\\d+)?)(?:\\s+(?!(?:${MATH_WORDS})\\b)[a-zA-Z]{2,}|(?:${CLOSE_UNITS})\\b)\\.?(?:\\s+(?!(?:${MATH_WORDS})\\b)[a-zA-Z]{2,}\\.?)*(?:\\s*\\^\\s*\\d)?$`,
+);
 
 export function cleanAnswer(raw: string): Cleaned {
   let s = raw.trim();
@@ -28,6 +42,7 @@ export function cleanAnswer(raw: string): Cleaned {
   s = s.replace(/\\[dt]frac/g, '\\frac').replace(/\\[dt]binom/g, '\\binom');
   s = s.replace(/(^|[^\d^_.}])(\d+)\s*\\frac\s*\{(\d+)\}\s*\{(\d+)\}/g, '$1($2+\\frac{$3}{$4})');
   s = s.replace(/\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|°|\\degree/g, '');
+  for (const re of ORDINALS) s = s.replace(re, '$1');
   const percent = /\\?%/.test(s);
   s = s.replace(/\\?%/g, '').replace(/\\\$|USD/g, '');
   const textual = /^\s*\\(?:text|textbf|mbox|mathrm)\s*\{[^{}]*[a-zA-Z]{2}[^{}]*\}\s*\.?\s*$/.test(s);
@@ -37,6 +52,7 @@ export function cleanAnswer(raw: string): Cleaned {
   s = s.replace(TEXT_RE, '$1').replace(TEXT_RE, '$1');
   s = s.replace(/\s+/g, ' ').trim();
   s = s.replace(/^(?:=|:)\s*/, '').replace(/(?:\s|\\\\|[.;:])+$/, '').trim();
+  if (/^[-+]?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, '');
   const unit = PLAIN_UNIT_TAIL.exec(s);
   if (unit && !textual) s = unit[1];
   return { s, percent, textual };
@@ -74,8 +90,8 @@ export function textKey(raw: string): string {
     .toLowerCase();
 }
 
-/** Splits s at top-level occurrences of sep (not inside any brackets). */
-export function splitTop(s: string, sep: RegExp): string[] {
+/** Splits s at top-level occurrences of sep (not inside any brackets); the separators found go to seps. */
+export function splitTop(s: string, sep: RegExp, seps?: string[]): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
@@ -93,6 +109,7 @@ export function splitTop(s: string, sep: RegExp): string[] {
       re.lastIndex = i;
       const m = re.exec(s);
       if (m && m[0].length > 0) {
+        seps?.push(m[0]);
         parts.push(s.slice(start, i));
         start = i + m[0].length;
         i = start - 1;

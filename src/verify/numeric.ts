@@ -31,7 +31,12 @@ export interface Expr {
   size: number;
   /** A factorial or binomial of an argument beyond any evaluator's reach: such checks are undecided. */
   huge: boolean;
+  /** The tree parsed with BigNumber constants, when a literal has more digits than a float keeps (else null). */
+  exactNode: MathNode | null;
 }
+
+/** More significant digits than a double holds: such a literal is compared exactly or not at all. */
+const LONG_LITERAL = /\d{16,}/;
 
 const COUNTING = new Set(['factorial', 'combinations', 'permutations', 'gamma']);
 
@@ -72,7 +77,8 @@ export function compile(src: string): Expr | null {
     });
     if (size > MAX_NODES) throw new Undecided('too_large');
     if (node.type === 'AssignmentNode' || node.type === 'FunctionAssignmentNode') throw new ConvertError('assignment');
-    out = { math: m, node, fn: node.compile(), symbols: [...symbols].sort(), size, huge };
+    const exactNode = LONG_LITERAL.test(m) ? big.parse(m) : null;
+    out = { math: m, node, fn: node.compile(), symbols: [...symbols].sort(), size, huge, exactNode };
   } catch (e) {
     if (e instanceof Undecided) throw e;
     out = null;
@@ -117,9 +123,13 @@ export function closeC(a: C, b: C, relTol: number): boolean {
 /** Equality of two expressions without free variables; values too small or large for floats go to BigNumbers. */
 export function constantsEqual(g: Expr, p: Expr, relTol: number, budget: Budget): boolean {
   if (g.huge || p.huge) throw new Undecided('too_large');
-  const ea = exactValue(g.node);
-  const eb = exactValue(p.node);
-  if (ea && eb) return exactClose(ea, eb, relTol);
+  const ea = exactValue(g.exactNode ?? g.node);
+  const eb = exactValue(p.exactNode ?? p.node);
+  if (ea === 'too_large' || eb === 'too_large') throw new Undecided('too_large');
+  // the tolerance is for decimals (0.333333333 for 1/3); fractions and integers written exactly compare exactly
+  if (ea && eb) return exactClose(ea, eb, /\./.test(g.math + p.math) ? relTol : 0);
+  // a float would round a 16+ digit literal (and Infinity would equal Infinity): exactly, or undecided
+  if (g.exactNode || p.exactNode) throw new Undecided('too_large');
   const a = evalC(g, {});
   const b = evalC(p, {});
   if (finite(a) && finite(b) && normal(a) && normal(b)) return closeC(a, b, relTol);
@@ -128,12 +138,13 @@ export function constantsEqual(g: Expr, p: Expr, relTol: number, budget: Budget)
   const bb = bigValue(p);
   if (ba !== null && bb !== null) {
     if (ba.isNaN() || bb.isNaN()) throw new Undecided('undefined');
-    if (!ba.isFinite() || !bb.isFinite()) return ba.eq(bb);
+    if (!ba.isFinite() || !bb.isFinite()) return false;
     const d = ba.minus(bb).abs();
     const scale = ba.abs().gt(bb.abs()) ? ba.abs() : bb.abs();
     return d.isZero() || d.lte(scale.times(relTol));
   }
-  if (a && b && !Number.isNaN(a.re) && !Number.isNaN(b.re)) return a.re === b.re && a.im === b.im;
+  if (finite(a) && finite(b)) return a.re === b.re && a.im === b.im;
+  if (a && b && !Number.isNaN(a.re) && !Number.isNaN(b.re)) return false;
   throw new Undecided('undefined');
 }
 
@@ -165,7 +176,7 @@ function bigValue(e: Expr): Big | null {
   if (tooBig) throw new Undecided('too_large');
   try {
     const v = big.evaluate(e.math) as unknown;
-    return v && typeof v === 'object' && typeof (v as Big).isNaN === 'function' ? (v as Big) : null;
+    return big.isBigNumber(v) ? (v as unknown as Big) : null;
   } catch {
     return null;
   }
@@ -186,12 +197,8 @@ function rng(seed: number): () => number {
 const TRIALS = 12;
 const NEEDED = 5;
 
-/**
- * g and p agree at random points (mode 'equal'), or g/p is the same nonzero constant at every point ('ratio',
- * for equations a = b written with a common factor). Throws Undecided when too few points are defined.
- */
 /** Integers compare exactly; other rationals within the relative tolerance, computed exactly. */
-function exactClose(a: Q, b: Q, relTol: number): boolean {
+export function exactClose(a: Q, b: Q, relTol: number): boolean {
   if (a.n === b.n && a.d === b.d) return true;
   if (a.d === 1n && b.d === 1n) return false;
   const tol = BigInt(Math.round(relTol * 1e18));
@@ -201,8 +208,12 @@ function exactClose(a: Q, b: Q, relTol: number): boolean {
   return abs(diff) <= tol * scale;
 }
 
+/**
+ * g and p agree at random points (mode 'equal'), or g/p is the same nonzero constant at every point ('ratio',
+ * for equations a = b written with a common factor). Throws Undecided when too few points are defined.
+ */
 export function pointsAgree(g: Expr, p: Expr, relTol: number, budget: Budget, mode: 'equal' | 'ratio' = 'equal'): boolean {
-  if (g.huge || p.huge) throw new Undecided('too_large');
+  if (g.huge || p.huge || g.exactNode || p.exactNode) throw new Undecided('too_large');
   const vars = [...new Set([...g.symbols, ...p.symbols])];
   const next = rng(0x5eed);
   let valid = 0;

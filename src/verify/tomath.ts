@@ -30,6 +30,8 @@ function join(toks: Tok[]): string {
   for (const t of toks) {
     const endsOperand = prev && (prev.k === 'num' || prev.k === 'id' || prev.k === 'rp' || prev.k === 'post');
     const startsOperand = t.k === 'num' || t.k === 'id' || t.k === 'fn' || t.k === 'lp';
+    // "3 4" is not 12: two numbers side by side are no product in LaTeX
+    if (prev?.k === 'num' && t.k === 'num') throw new ConvertError('two numbers side by side');
     if (endsOperand && startsOperand) out.push('*');
     out.push(t.v);
     prev = t;

@@ -33,3 +33,20 @@ describe('a Hugging Face directory served as a chat model', () => {
     expect(b.models().map((m) => m.id)).toEqual(['qwen2']);
   });
 });
+
+describe('max_tokens of a Hugging Face chat', () => {
+  const max = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')).max_position_embeddings as number;
+
+  it('defaults to the rest of max_position_embeddings', async () => {
+    const c = expected.chat[0];
+    const out = await b.chat('qwen2', { messages: c.messages, temperature: 0 });
+    expect(out.prompt_tokens).toBe(c.ids.length);
+    expect(out.completion_tokens).toBeLessThanOrEqual(max - c.ids.length);
+  });
+
+  it('names the prompt length and the limit when the prompt already fills it and no max_tokens is given', async () => {
+    const long = [{ role: 'user' as const, content: '1 + 2 = 3. '.repeat(30) }];
+    await expect(b.chat('qwen2', { messages: long, temperature: 0 })).rejects.toThrow(new RegExp(`the prompt has \\d+ tokens, max_position_embeddings is ${max}`));
+    expect((await b.chat('qwen2', { messages: long, temperature: 0, max_tokens: 3 })).completion_tokens).toBe(3);
+  });
+});

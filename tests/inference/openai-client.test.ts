@@ -16,7 +16,7 @@ const req = { messages: [{ role: 'user' as const, content: 'x' }] };
 describe('OpenAIPool', () => {
   it('retries each kind of transient failure and counts it', async () => {
     const s = await fake(['500', '429', 'malformed', 'drop', 'hang']);
-    const pool = new OpenAIPool([{ base_url: s.url, model: 'm', timeout_s: 0.3 }], { base_delay_ms: 1, max_delay_ms: 5 });
+    const pool = new OpenAIPool([{ base_url: s.url, model: 'm', timeout_s: 2 }], { base_delay_ms: 1, max_delay_ms: 5 });
     const r = await pool.chat(req);
     expect(r.choices[0].text).toBe('hi');
     expect(pool.failures()).toEqual({ retries: 5, http_429: 1, http_5xx: 1, timeouts: 1, resets: 1, malformed: 1, failed: 0 });

@@ -56,6 +56,16 @@ describe('Hugging Face checkpoints', () => {
     expect(maxRel(await logitsOf(writeSynthetic(cfg, { dtype: 'BF16', sharded: true })), f32)).toBeLessThan(5e-2);
   });
 
+  it('give log-probs of the next tokens equal to the log-softmax of the logits', async () => {
+    const m = await loadHfModel(writeSynthetic({ ...TINY, model_type: 'llama' }), { backend: 'cpu' });
+    const targets = tf.tensor1d([3, 4, 5, 6, 7, 8, 9, 10, 11, 12], 'int32');
+    const lp = m.logProbs(ids(), targets).dataSync();
+    const ref = tf.tidy(() => tf.logSoftmax(m.forward(ids())).dataSync());
+    expect(lp[0]).toBeCloseTo(ref[3], 5);
+    expect(lp[9]).toBeCloseTo(ref[9 * 50 + 12], 5);
+    m.dispose();
+  });
+
   it('read eos ids from generation_config.json over config.json', async () => {
     const m = await loadHfModel(writeSynthetic({ ...TINY, model_type: 'qwen2' }, { generation: { eos_token_id: [1, 4], temperature: 0.6, top_p: 0.95 } }), { backend: 'cpu' });
     expect(m.config.eos_token_ids).toEqual([1, 4]);

@@ -114,4 +114,10 @@ describe('makeReward', () => {
     const acc = makeReward('accuracy', { preset: 'gsm8k' });
     expect(acc([{ completion: '#### 1,000', gold: '1000' }])).toEqual([1]);
   });
+
+  it('gives accuracy 0 to a completion cut off by the length limit that never marked its answer', () => {
+    const acc = makeReward('accuracy', { preset: 'math', strict: false });
+    const c = 'So far $6 \\cdot 7 = 42$, so maybe 42, but let me check the case where';
+    expect(acc([{ completion: c, gold: '42' }, { completion: c, gold: '42', finished: false }, { completion: `\\boxed{42} and then`, gold: '42', finished: false }])).toEqual([1, 0, 1]);
+  });
 });

@@ -24,6 +24,7 @@ const codec: ChatCodec = {
     return { prompt: this.encodePrompt(ms.slice(0, -1)), completion: [...[...ms[ms.length - 1].content].map((c) => c.charCodeAt(0)), 352] };
   },
   decode: (ids) => String.fromCharCode(...ids.filter((i) => i >= 32 && i < 127)),
+  prefill: () => '',
   eosIds: [352, 350],
   pad: 350,
 };

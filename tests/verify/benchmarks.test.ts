@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { judge } from '../../src/verify/equal.js';
 import { extractAnswer, lastBoxed } from '../../src/verify/extract.js';
+import { gradeMath } from '../../src/verify/grade-math.js';
 
 const dir = resolve(__dirname, '../../../shared/benchmarks');
 const rows = (p: string) => readFileSync(resolve(dir, p), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -43,6 +44,31 @@ describe.skipIf(!existsSync(dir))('MATH and MATH-500 golds', () => {
   it('finds the gold in MATH-500 solutions by lastBoxed alone, nested braces included', () => {
     const data = rows('math500/test.jsonl');
     expect(data.filter((r) => lastBoxed(r.solution) !== r.answer).map((r) => r.unique_id)).toEqual([]);
+  });
+});
+
+describe.skipIf(!existsSync(dir))('MATH-500 solutions with the box taken off', () => {
+  it('finds the answer in the last sentence of at least 420 of the 500 (lenient; 196 before issue 11)', () => {
+    let found = 0;
+    for (const r of rows('math500/test.jsonl')) {
+      const at = r.solution.lastIndexOf('\\boxed{');
+      const inner = lastBoxed(r.solution);
+      const unboxed = r.solution.slice(0, at) + inner + r.solution.slice(at + 7 + inner.length + 1);
+      if (gradeMath(r.answer, unboxed, { preset: 'math' }).correct) found++;
+    }
+    expect(found).toBeGreaterThanOrEqual(420);
+  });
+});
+
+describe.skipIf(!existsSync(dir))('GSM8K reference solutions without their #### line', () => {
+  it.each([['gsm8k', 1280], ['math', 1280]] as const)('with the %s preset, finds the answer in at least %s of 1,319 (prices are not math delimiters)', (preset, least) => {
+    let found = 0;
+    for (const r of rows('gsm8k/test.jsonl')) {
+      const at = r.answer.lastIndexOf('####');
+      const gold = r.answer.slice(at + 4).trim().replace(/,/g, '');
+      if (gradeMath(gold, r.answer.slice(0, at).replace(/<<[^>]*>>/g, ''), { preset }).correct) found++;
+    }
+    expect(found).toBeGreaterThanOrEqual(least);
   });
 });
 

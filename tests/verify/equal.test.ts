@@ -54,7 +54,7 @@ describe('bounded checks', () => {
   it.each([
     ['power tower', '2^{2^{2^{2^{2^{2}}}}}', '2^{2^{2^{2^{2^{3}}}}}'],
     ['deep nesting', '{'.repeat(500) + '1' + '}'.repeat(500), '1'],
-    ['a very long answer', '1+'.repeat(5000) + '1', '5001'],
+    ['a very long answer', '5001', '1+'.repeat(5000) + '1'],
     ['a huge binomial', '\\binom{10^{9}}{5 \\cdot 10^{8}}', '1'],
   ])('returns within the time limit on %s', (_what, gold, pred) => {
     const t0 = performance.now();

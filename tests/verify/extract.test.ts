@@ -38,6 +38,16 @@ describe('extractAnswer', () => {
     expect(extractAnswer('so we have $x = \\frac{1}{2}$', { preset: 'math' })).toEqual({ pred: 'x = \\frac{1}{2}', rule: 'last_math' });
   });
 
+  it('takes a plain number in the last sentence over an earlier span, but not a reference like "step 3" or "(2)"', () => {
+    expect(extractAnswer('Check: $3 \\cdot 7 = 21$ given away. So 7 are left.', { preset: 'math' })).toEqual({ pred: '7', rule: 'last_number' });
+    expect(extractAnswer('So $x = \\frac{1}{2}$ by equation (2).', { preset: 'math' })).toEqual({ pred: 'x = \\frac{1}{2}', rule: 'last_math' });
+    expect(extractAnswer('We get 14 from step 3.', { preset: 'gsm8k' })).toEqual({ pred: '14', rule: 'last_number' });
+  });
+
+  it('pairs dollar signs around math, not around prices', () => {
+    expect(extractAnswer('It was $20 and then $5, so $x = 15$ is what she paid.', { preset: 'math' })).toEqual({ pred: 'x = 15', rule: 'last_math' });
+  });
+
   it('returns nothing from a completion without an answer', () => {
     expect(extractAnswer('no idea')).toEqual({ pred: null, rule: null });
   });

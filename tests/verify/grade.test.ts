@@ -31,7 +31,20 @@ describe('reprise grade', () => {
       [3, '3', 'boxed', null],
       [5, '8', 'the_answer_is', false],
     ]);
-    expect(s).toMatchObject({ graded: 4, correct: 2, incorrect: 1, unjudged: 1, malformed: 2, timeouts: 0 });
+    expect(s).toMatchObject({ graded: 4, correct: 2, incorrect: 1, unjudged: 1, malformed: 2, timeouts: 0, unparsed: 0 });
+  });
+});
+
+describe('reprise grade on a prediction padded past 2,000 characters', () => {
+  it('judges it incorrect, flags the line as unparsed and counts it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reprise-grade-'));
+    const [input, output] = [join(dir, 'in.jsonl'), join(dir, 'out.jsonl')];
+    writeFileSync(input, JSON.stringify({ gold: '5', completion: `\\boxed{-5${'{}'.repeat(1100)}}` }) + '\n');
+    process.env.REPRISE_QUIET = '1';
+    const s = await gradeCommand({ input, output });
+    delete process.env.REPRISE_QUIET;
+    expect(JSON.parse(readFileSync(output, 'utf8'))).toMatchObject({ correct: false, unparsed: 'too_long' });
+    expect(s).toMatchObject({ graded: 1, incorrect: 1, unparsed: 1 });
   });
 });
 
