@@ -6,6 +6,8 @@ import { RepriseError } from './util/errors.js';
 import { packageCommit, packageVersion } from './util/paths.js';
 import { uncaughtFsError } from './util/fs.js';
 
+const BACKEND_HELP = 'auto (webgpu when an adapter is found, else wasm), wasm, cpu or webgpu';
+
 const program = new Command('reprise').description('Evaluation-first reproduction harness for reasoning-model training').showHelpAfterError();
 
 program.option('-V, --version', "print the package version (and the commit, in a git checkout of Reprise)").on('option:version', () => {
@@ -24,6 +26,7 @@ program
   .option('--work-dir <dir>', 'where datasets, checkpoints and stage caches go', '.reprise')
   .option('--set <key=value...>', 'override a recipe value, keeping its type (e.g. --set grpo.steps=5); recorded in the report')
   .option('--new-run', 'a changed recipe whose name and version already have a run gets a run of its own instead of being refused')
+  .option('--backend <b>', `tfjs backend, overriding the recipe's: ${BACKEND_HELP}`)
   .action(async (recipe: string, opts) => (await import('./cli/run.js')).runCommand(recipe, opts));
 
 program
@@ -34,7 +37,7 @@ program
   .option('--port <port>', 'port (0 picks a free one)', '8787')
   .option('--model <path...>', 'local checkpoints (ours: model.safetensors or its directory; Hugging Face directories) to serve over the OpenAI API at /v1')
   .option('--api-key-env <VAR>', 'environment variable holding the API key the /v1 API requires (unset: no key)', 'REPRISE_API_KEY')
-  .option('--backend <b>', 'tfjs backend for --model: wasm or cpu', 'wasm')
+  .option('--backend <b>', `tfjs backend for --model: ${BACKEND_HELP}`, 'wasm')
   .option('--max-body-mib <n>', 'larger /v1 request bodies are answered 413 (default 4)')
   .action(async (opts) => {
     await (await import('./cli/serve.js')).serveCommand(opts);
@@ -56,7 +59,7 @@ program
   .option('--timeout <s>', 'per-request timeout in seconds')
   .option('--max-retries <n>', 'retries per request')
   .option('--max-error-rate <r>', 'fraction of samples that may still fail after retries; they are left out of the metrics (default 0: any failure fails the run)')
-  .option('--backend <b>', 'wasm or cpu, for --checkpoint')
+  .option('--backend <b>', `tfjs backend for --checkpoint: ${BACKEND_HELP} (default wasm)`)
   .option('--json', 'print the results JSON on stdout')
   .action(async (opts) => {
     await (await import('./cli/eval.js')).evalCommand(opts);
@@ -74,7 +77,7 @@ program
   .option('--top-k <k>', 'keep the k most likely tokens, 0: off (default: generation_config.json, else 0)')
   .option('--seed <s>', 'seed; each row samples from its own stream of (seed, id) (default 0)')
   .option('--batch-size <n>', 'prompts sampled together (default 8; results do not depend on it)')
-  .option('--backend <b>', 'wasm, cpu or webgpu', 'wasm')
+  .option('--backend <b>', `tfjs backend: ${BACKEND_HELP}`, 'wasm')
   .action(async (opts) => (await import('./cli/generate.js')).generateCommand(opts));
 
 program

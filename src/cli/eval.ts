@@ -8,6 +8,7 @@ import { dataDir, loadBench } from '../data/bench-data.js';
 import { runEval } from '../eval/engine.js';
 import { compareEvalDirs, type EvalResults } from '../eval/eval-results.js';
 import { checkpointSource, endpointSource, type ModelSource } from '../eval/source.js';
+import { backendFlag } from '../config/recipe.js';
 import { InputError } from '../util/errors.js';
 import { hashJson } from '../util/hash.js';
 import { writeJsonlAtomic } from '../util/fs.js';
@@ -87,8 +88,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   const lock = await acquireLock(lockPathOf(resolve(out)), `eval output ${out}`);
   let source: ModelSource;
   if (f.checkpoint) {
-    const backend = f.backend ?? 'wasm';
-    if (backend !== 'wasm' && backend !== 'cpu') throw new InputError(`--backend must be wasm or cpu, got "${backend}"`, { field: 'backend' });
+    const backend = backendFlag(f.backend) ?? 'wasm';
     source = await checkpointSource(f.checkpoint, backend, { batch: concurrency });
   } else {
     const timeout_s = int('timeout', f.timeout, 1);

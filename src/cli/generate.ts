@@ -1,6 +1,7 @@
 // `reprise generate --model DIR --input prompts.jsonl --output out.jsonl [sampling flags]`: completions for chat
 // prompts through the model's own chat template; resumable, written atomically (see inference/generate.ts).
 
+import { backendFlag } from '../config/recipe.js';
 import { InputError } from '../util/errors.js';
 import { log } from '../util/progress.js';
 
@@ -25,8 +26,7 @@ function num(flag: string, v: string | undefined, ok: (x: number) => boolean, wh
 }
 
 export async function generateCommand(f: GenerateFlags): Promise<void> {
-  const backend = f.backend ?? 'wasm';
-  if (!['wasm', 'cpu', 'webgpu'].includes(backend)) throw new InputError(`--backend must be wasm, cpu or webgpu, got "${backend}"`, { field: 'backend' });
+  const backend = backendFlag(f.backend) ?? 'wasm';
   const int = (x: number) => Number.isInteger(x);
   const flags = {
     max_tokens: num('max-tokens', f.maxTokens, (x) => int(x) && x >= 1, 'an integer ≥ 1'),
@@ -39,7 +39,7 @@ export async function generateCommand(f: GenerateFlags): Promise<void> {
   const { readGenerateInput, runGenerate, formatSummary } = await import('../inference/generate.js');
   readGenerateInput(f.input); // bad input fails before the model loads
   const { loadGenerationModel } = await import('../inference/generation-model.js');
-  const model = await loadGenerationModel(f.model, backend as 'wasm' | 'cpu' | 'webgpu');
+  const model = await loadGenerationModel(f.model, backend);
   try {
     const d = model.defaults;
     const settings = {

@@ -4,6 +4,7 @@
 import { startServer, type RunningServer } from '../serve/server.js';
 import { loadReports } from '../serve/store.js';
 import type { OpenAIRoutesOptions } from '../serve/openai-api.js';
+import { backendFlag } from '../config/recipe.js';
 import { InputError } from '../util/errors.js';
 
 export interface ServeOptions {
@@ -19,7 +20,7 @@ export interface ServeOptions {
 export async function serveCommand(opts: ServeOptions): Promise<RunningServer> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be an integer in 0..65535, got "${opts.port}"`, { field: 'port' });
-  if (opts.backend && !['wasm', 'cpu'].includes(opts.backend)) throw new InputError(`--backend must be wasm or cpu, got "${opts.backend}"`, { field: 'backend' });
+  const backendName = backendFlag(opts.backend) ?? 'wasm';
   const maxBodyBytes = opts.maxBodyMib === undefined ? undefined : Number(opts.maxBodyMib) * 2 ** 20;
   if (maxBodyBytes !== undefined && !(maxBodyBytes >= 1)) throw new InputError(`--max-body-mib must be a positive number, got "${opts.maxBodyMib}"`, { field: 'max-body-mib' });
   let openai: OpenAIRoutesOptions | undefined;
@@ -27,7 +28,7 @@ export async function serveCommand(opts: ServeOptions): Promise<RunningServer> {
     // every model loads before the port opens: a model that cannot load stops the start, naming it
     process.stderr.write(`loading ${opts.model.length} model(s)…\n`);
     const { LocalChatBackend } = await import('../inference/local-chat.js');
-    const backend = await LocalChatBackend.load(opts.model.map((p) => ({ path: p })), (opts.backend ?? 'wasm') as 'wasm' | 'cpu');
+    const backend = await LocalChatBackend.load(opts.model.map((p) => ({ path: p })), backendName);
     openai = { apiKey: process.env[opts.apiKeyEnv ?? 'REPRISE_API_KEY'] || undefined, backend: async () => backend, maxBodyBytes };
   }
   for (const w of loadReports(opts.reports).warnings) process.stderr.write(`warning: ${w}\n`);

@@ -2,7 +2,8 @@
 // Unknown keys are errors; every error names the file, the line, the key and the allowed values.
 
 import { z } from 'zod';
-import { parseWithSchema, validateValue, type SchemaIssue } from './yaml.js';
+import { InputError } from '../util/errors.js';
+import { parseWithSchema, readConfigFile, validateValue, type SchemaIssue } from './yaml.js';
 import { resolveRecipeDoc } from './recipe-resolve.js';
 import { SplitSpec } from './datagen-spec.js';
 
@@ -99,12 +100,25 @@ const Eval = z.strictObject({
   scorer: z.enum(['math', 'countdown', 'integer']).optional(),
 });
 
+/** tfjs backends a model runs on; the CLI's --backend flags take the same names. */
+export const Backend = z.enum(['auto', 'wasm', 'cpu', 'webgpu']);
+export type Backend = z.infer<typeof Backend>;
+
+/** The --backend flag's value, checked against the recipe schema's enum. */
+export function backendFlag(v: string | undefined): Backend | undefined {
+  if (v === undefined) return undefined;
+  const r = Backend.safeParse(v);
+  if (!r.success) throw new InputError(`--backend must be one of ${Backend.options.join(', ')}, got "${v}"`, { field: 'backend' });
+  return r.data;
+}
+
 export const Recipe = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
   version: positiveInt,
   description: z.string().default(''),
   seed: z.number().int().nonnegative(),
-  backend: z.enum(['wasm', 'cpu', 'webgpu']).default('wasm'),
+  /** auto: webgpu when Dawn finds an adapter, else wasm (the run says which and why). */
+  backend: Backend.default('wasm'),
   /** The completion format the teacher writes and the format reward checks, stated for readers. */
   format: z.string(),
   datagen: z.strictObject({

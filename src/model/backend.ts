@@ -1,30 +1,84 @@
-// Chooses and initialises the tfjs backend (wasm by default, cpu as reference), with the kernels wasm lacks.
+// Chooses and initialises the tfjs backend (wasm by default, cpu as reference, webgpu through Dawn), with the
+// kernels wasm lacks. `auto` takes webgpu when Dawn finds an adapter, else wasm, and says which and why.
+// REPRISE_WEBGPU=opengl selects Dawn's OpenGL backend (EGL surfaceless, compatibility adapter): on a CPU machine
+// that is llvmpipe, slow but correct, so CI can run the webgpu code path; =vulkan forces Vulkan.
+// REPRISE_WEBGPU_TOGGLES=disable_robustness,skip_validation passes Dawn features (less host time per dispatch).
 
 import * as tf from '@tensorflow/tfjs';
 import { RepriseError } from '../util/errors.js';
 
-export const BACKENDS = ['wasm', 'cpu', 'webgpu'] as const;
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu'] as const;
+/** What a user asks for; initBackend resolves `auto` to one of the others. */
 export type BackendName = (typeof BACKENDS)[number];
+export type ResolvedBackend = Exclude<BackendName, 'auto'>;
 
 let kernelsRegistered = false;
+let webgpuAdapter: Promise<{ adapter: unknown } | string> | undefined;
+let announced = false;
 
-export async function initBackend(name: BackendName): Promise<typeof tf> {
+/**
+ * Finds a WebGPU adapter once per process and installs tfjs-backend-webgpu over it (the package looks for
+ * navigator.gpu when imported and asks it for an adapter at setBackend): the adapter, or why there is none.
+ */
+export function findWebGpuAdapter(): Promise<{ adapter: unknown } | string> {
+  webgpuAdapter ??= (async () => {
+    const mode = process.env.REPRISE_WEBGPU ?? '';
+    if (!['', 'opengl', 'vulkan'].includes(mode)) return `REPRISE_WEBGPU must be opengl or vulkan, got "${mode}"`;
+    type Gpu = { requestAdapter: (o: object) => Promise<unknown>; getPreferredCanvasFormat?: () => string; wgslLanguageFeatures?: unknown };
+    let mod: { create: (o: string[]) => Gpu; globals: object };
+    try {
+      mod = (await import('webgpu')) as unknown as typeof mod;
+    } catch (e) {
+      return `the optional package "webgpu" could not be loaded (${(e as Error).message.split('\n')[0]})`;
+    }
+    if (mode === 'opengl') process.env.EGL_PLATFORM ??= 'surfaceless';
+    const toggles = process.env.REPRISE_WEBGPU_TOGGLES;
+    const gpu = mod.create([...(mode ? [`backend=${mode}`] : []), ...(toggles ? [`enable-dawn-features=${toggles}`] : [])]);
+    const adapter = await gpu.requestAdapter(mode === 'opengl' ? { featureLevel: 'compatibility' } : { powerPreference: 'high-performance' });
+    if (!adapter) return `Dawn found no WebGPU adapter${mode ? ` (backend=${mode})` : ''}`;
+    Object.assign(globalThis, mod.globals);
+    const facade = { requestAdapter: async () => adapter, getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat?.() ?? 'bgra8unorm', wgslLanguageFeatures: gpu.wgslLanguageFeatures };
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: facade }, configurable: true });
+    try {
+      await import('@tensorflow/tfjs-backend-webgpu');
+    } catch (e) {
+      return `the optional package "@tensorflow/tfjs-backend-webgpu" could not be loaded (${(e as Error).message.split('\n')[0]})`;
+    }
+    return { adapter };
+  })();
+  return webgpuAdapter;
+}
+
+/** Resolves `auto`: webgpu when an adapter is found, else wasm; `why` is one line for the log. */
+export async function resolveBackend(name: BackendName): Promise<{ name: ResolvedBackend; why: string }> {
+  if (name !== 'auto') return { name, why: 'asked for' };
+  const found = await findWebGpuAdapter();
+  if (typeof found === 'string') return { name: 'wasm', why: `auto: ${found}` };
+  return { name: 'webgpu', why: `auto: a WebGPU adapter was found${process.env.REPRISE_WEBGPU ? ` (REPRISE_WEBGPU=${process.env.REPRISE_WEBGPU})` : ''}` };
+}
+
+export async function initBackend(requested: BackendName): Promise<typeof tf> {
+  const { name, why } = await resolveBackend(requested);
+  if (requested === 'auto' && !announced) {
+    announced = true;
+    process.stderr.write(`backend: ${name} (${why})\n`);
+  }
   if (tf.getBackend() === name) return tf;
   if (name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmKernels();
   } else if (name === 'webgpu') {
-    const spec = 'webgpu';
-    const { create, globals } = (await import(spec)) as { create: (o: string[]) => unknown; globals: object };
-    Object.assign(globalThis, globals);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
-    const backendSpec = '@tensorflow/tfjs-backend-webgpu';
-    await import(backendSpec);
+    await installWebGpu();
   }
   const ok = await tf.setBackend(name);
-  if (!ok) throw new RepriseError('E_BACKEND', `the tfjs backend "${name}" could not start`, 'use backend: cpu, the pure-JS fallback');
+  if (!ok) throw new RepriseError('E_BACKEND', `the tfjs backend "${name}" could not start`, 'use --backend wasm (or cpu, the pure-JS reference)');
   await tf.ready();
   return tf;
+}
+
+async function installWebGpu(): Promise<void> {
+  const found = await findWebGpuAdapter();
+  if (typeof found === 'string') throw new RepriseError('E_BACKEND', `backend webgpu: ${found}`, 'use --backend wasm, or --backend auto to fall back to it');
 }
 
 /** UnsortedSegmentSum (the gradient of tf.gather) is missing on wasm; this works on the wasm heap directly. */

@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.js';
 import { ShapeError } from '../util/errors.js';
+import { layerNorm } from './kernels/norm.js';
+import { scalar } from './kernels/scalars.js';
 
 export interface GptConfig {
   vocab_size: number;
@@ -71,17 +73,13 @@ export function initParams(cfg: GptConfig, seed: number | string): Params {
   return p;
 }
 
-function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(g).add(b) as tf.Tensor2D;
-}
 
 function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return mm(x, w).add(b) as tf.Tensor2D;
 }
 
 function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  return x.mul(tf.sigmoid(x.mul(1.702))) as tf.Tensor2D;
+  return x.mul(tf.sigmoid(x.mul(scalar(1.702)))) as tf.Tensor2D;
 }
 
 /** Per-layer attention keys and values, [B*H, Tc, dh] each. */
@@ -123,7 +121,7 @@ export function hidden(p: Params, cfg: GptConfig, ids: tf.Tensor2D, pos: tf.Tens
     const Tk = k.shape[1];
     const att = tf
       .matMul(q, k, false, true)
-      .mul(scale)
+      .mul(scalar(scale))
       .reshape([B, H, T, Tk])
       .add(bias);
     const probs = tf.softmax(att).reshape([B * H, T, Tk]) as tf.Tensor3D;

@@ -31,6 +31,8 @@ export interface RunOptions {
   sets?: string[];
   /** Keep a changed recipe's run beside the earlier one instead of refusing (E_RECIPE_CHANGED). */
   newRun?: boolean;
+  /** Overrides the recipe's backend (`reprise run --backend`). */
+  backend?: Recipe['backend'];
 }
 
 export function validateRecipe(path: string, sets: readonly string[] = []) {
@@ -98,7 +100,8 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
   const loaded = validateRecipe(resolve(root, opts.recipePath), opts.sets ?? []);
   const { text, path } = loaded;
-  const recipe = withFamilyVerifier(loaded.recipe);
+  const withBackend = opts.backend ? { ...loaded.recipe, backend: opts.backend } : loaded.recipe;
+  const recipe = withFamilyVerifier(withBackend);
   const runId = runIdOf(loaded, reportsDir, opts.newRun ?? false);
   // one process per run in a work dir (--force included); each stage directory is locked as well, since other
   // recipes may share it, and the report directory while it is written

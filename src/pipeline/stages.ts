@@ -10,7 +10,8 @@ import { readJson, writeJsonAtomic } from '../util/fs.js';
 import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 
 /** Bump when a stage's code changes what it produces, so cached outputs are not reused. */
-export const STAGE_VERSIONS: Record<string, number> = { datagen: 1, init: 1, sft: 1, grpo: 1, eval: 1 };
+// sft, grpo 2: AdamW keeps flat moments and sums the gradient norm in another order (last bits of the weights move)
+export const STAGE_VERSIONS: Record<string, number> = { datagen: 1, init: 1, sft: 2, grpo: 2, eval: 1 };
 
 /** The code that produced a stage: its stage version (in the key) and the commit of Reprise's checkout. */
 export interface StageCode {

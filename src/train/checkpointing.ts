@@ -29,11 +29,17 @@ export function resumeFrom(ckpt: string, logFile: string, policy: Policy, opt: A
 }
 
 export async function saveCheckpoint(ckpt: string, policy: Policy, opt: AdamW, step: number, elapsed_s: number): Promise<void> {
-  await policy.saveCheckpoint(ckpt, { step, opt_step: opt.step, elapsed_s }, opt.tensors());
+  const moments = opt.tensors();
+  try {
+    await policy.saveCheckpoint(ckpt, { step, opt_step: opt.step, elapsed_s }, moments);
+  } finally {
+    tf.dispose(Object.values(moments));
+  }
 }
 
-export function scalar(t: tf.Tensor): number {
-  const v = t.dataSync()[0];
+/** Reads and frees a scalar; asynchronously, since webgpu in Node has no synchronous read. */
+export async function scalar(t: tf.Tensor): Promise<number> {
+  const v = (await t.data())[0];
   t.dispose();
   return v;
 }
@@ -50,7 +56,7 @@ export class FiniteGuard {
   }
 
   /** After an update: the parameters themselves. */
-  checkParams(step: number, opt: AdamW): void {
-    if (!opt.paramsFinite()) throw new NonFiniteError(this.stage, step, 'a parameter after the update', NaN, this.kept);
+  async checkParams(step: number, opt: AdamW): Promise<void> {
+    if (!(await opt.paramsFinite())) throw new NonFiniteError(this.stage, step, 'a parameter after the update', NaN, this.kept);
   }
 }

@@ -98,13 +98,13 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
         const pass = policyGradientPass({ lm, batch, adv: advTok, weights, temperature: cfg.temperature, oldLogp, refLogp, epsLow: cfg.epsilon, epsHigh, beta: cfg.beta, microBatch: mb, dropoutSeed: dropoutSeed(run.seed, step * 1000 + epoch) });
         try {
           guard.check(step, { 'the loss': pass.loss });
-          const norm = opt.apply(pass.grads, lr);
+          const norm = await opt.apply(pass.grads, lr);
           guard.check(step, { 'the gradient norm': norm });
           gradNorm += norm / cfg.ppo_epochs;
         } finally {
           tf.dispose(pass.grads);
         }
-        guard.checkParams(step, opt);
+        await guard.checkParams(step, opt);
         loss += pass.loss / cfg.ppo_epochs;
         clipFrac += clipFraction(pass.ratio, advTok, batch.mask, cfg.epsilon, epsHigh) / cfg.ppo_epochs;
         if (epoch === 0) {

@@ -1,6 +1,7 @@
 // Token-level losses: masked cross-entropy for SFT and per-token log-probabilities/entropy for GRPO.
 
 import * as tf from '@tensorflow/tfjs';
+import { softmaxCrossEntropy } from '../model/kernels/cross-entropy.js';
 
 /** log p(target) per position: logits [N, V], targets int32 [N] → [N]. */
 export function tokenLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
@@ -11,8 +12,7 @@ export function tokenLogprobs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Ten
 
 /** Mean negative log-likelihood over positions where mask = 1 (the assistant's tokens). */
 export function maskedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, mask: tf.Tensor1D): tf.Scalar {
-  const lp = tokenLogprobs(logits, targets);
-  return tf.neg(tf.sum(lp.mul(mask)).div(tf.maximum(tf.sum(mask), 1))) as tf.Scalar;
+  return softmaxCrossEntropy(logits, targets, mask);
 }
 
 /** Entropy of the predictive distribution per position: [N, V] → [N]. */

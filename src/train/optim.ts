@@ -2,6 +2,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom, type Params } from '../model/gpt.js';
+import { scalar } from '../model/kernels/scalars.js';
 
 export interface AdamWConfig {
   beta1: number;
@@ -15,78 +16,121 @@ export interface AdamWConfig {
 
 export class AdamW {
   step = 0;
-  readonly m: Record<string, tf.Variable> = {};
-  readonly v: Record<string, tf.Variable> = {};
+  private readonly keys: string[];
+  private readonly sizes: number[];
+  /** Both moments of every parameter in one flat variable each, [n] in the order of `keys`. */
+  private readonly m: tf.Variable;
+  private readonly v: tf.Variable;
+  /** 1 where weight decay applies (matrices, rank >= 2, as is usual for transformers), else 0; [n]. */
+  private readonly decayMask: tf.Tensor1D;
 
   constructor(private readonly params: Params, private readonly cfg: AdamWConfig) {
-    for (const [k, p] of Object.entries(params)) {
-      this.m[k] = variableFrom(tf.zerosLike(p), false);
-      this.v[k] = variableFrom(tf.zerosLike(p), false);
+    this.keys = Object.keys(params);
+    this.sizes = this.keys.map((k) => params[k].size);
+    const n = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = variableFrom(tf.zeros([n]), false);
+    this.v = variableFrom(tf.zeros([n]), false);
+    const mask = new Float32Array(n);
+    let o = 0;
+    for (const k of this.keys) {
+      if (params[k].rank >= 2) mask.fill(1, o, o + params[k].size);
+      o += params[k].size;
     }
+    this.decayMask = tf.tensor1d(mask);
+  }
+
+  /** The parameters (or gradients) laid end to end: [n]. */
+  private flat(ts: tf.Tensor[]): tf.Tensor1D {
+    return tf.concat(ts.map((t) => t.reshape([-1]))) as tf.Tensor1D;
   }
 
   /**
    * Applies one update from gradients keyed by variable name (as tf.variableGrads returns them);
    * returns the gradients' global norm before clipping. A non-finite norm is returned without any update.
+   * The update runs on flat vectors, a few kernels per step instead of a dozen per parameter (each kernel costs
+   * host time on webgpu); elementwise it is the same arithmetic.
    */
-  apply(byVariable: Record<string, tf.Tensor>, lr: number): number {
+  async apply(byVariable: Record<string, tf.Tensor>, lr: number): Promise<number> {
     this.step++;
     const { beta1, beta2, eps, weight_decay, grad_clip } = this.cfg;
-    const grads: Record<string, tf.Tensor> = {};
-    for (const [k, p] of Object.entries(this.params)) if (byVariable[p.name]) grads[k] = byVariable[p.name];
-    const names = Object.keys(grads);
-    if (!names.length) throw new Error('AdamW.apply: no gradient matches a parameter of this model');
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k]))))).dataSync()[0]);
-    if (!Number.isFinite(norm)) return norm;
+    const missing = this.keys.filter((k) => !byVariable[this.params[k].name]);
+    if (missing.length === this.keys.length) throw new Error('AdamW.apply: no gradient matches a parameter of this model');
+    if (missing.length) throw new Error(`AdamW.apply: no gradient for ${missing.join(', ')} (every trainable parameter needs one)`);
+    const g = tf.tidy(() => this.flat(this.keys.map((k) => byVariable[this.params[k].name])));
+    // read asynchronously: webgpu in Node has no synchronous read
+    const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.square(g))));
+    const norm = (await normT.data())[0];
+    normT.dispose();
+    if (!Number.isFinite(norm)) {
+      g.dispose();
+      return norm;
+    }
     const scale = grad_clip > 0 && norm > grad_clip ? grad_clip / norm : 1;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
     tf.tidy(() => {
-      for (const k of names) {
-        const p = this.params[k];
-        const g = scale === 1 ? grads[k] : grads[k].mul(scale);
-        // decay only matrices (rank >= 2), as is usual for transformers
-        const decay = p.rank >= 2 && weight_decay > 0 ? p.mul(lr * weight_decay) : tf.scalar(0);
-        if (this.cfg.kind === 'sgd') {
-          const m = beta1 > 0 ? this.m[k].mul(beta1).add(g) : g;
-          if (beta1 > 0) this.m[k].assign(m);
-          p.assign(p.sub(m.mul(lr)).sub(decay));
-          continue;
-        }
-        const m = this.m[k].mul(beta1).add(g.mul(1 - beta1));
-        const v = this.v[k].mul(beta2).add(g.square().mul(1 - beta2));
-        this.m[k].assign(m);
-        this.v[k].assign(v);
-        const upd = m.div(bc1).div(v.div(bc2).sqrt().add(eps)).mul(lr);
-        p.assign(p.sub(upd).sub(decay));
+      // each inline number would be a fresh tensor (a buffer upload on webgpu): make them once
+      const [lrT, decayT, bc1T, bc2T, scaleT] = [lr, lr * weight_decay, bc1, bc2, scale].map((x) => tf.scalar(x));
+      const [b1, b2, c1, c2, epsT] = [beta1, beta2, 1 - beta1, 1 - beta2, eps].map(scalar);
+      const gs = scale === 1 ? g : g.mul(scaleT);
+      const p = this.flat(this.keys.map((k) => this.params[k]));
+      const decay = weight_decay > 0 ? p.mul(decayT).mul(this.decayMask) : scalar(0);
+      let next: tf.Tensor;
+      if (this.cfg.kind === 'sgd') {
+        const m = beta1 > 0 ? this.m.mul(b1).add(gs) : gs;
+        if (beta1 > 0) this.m.assign(m);
+        next = p.sub(m.mul(lrT)).sub(decay);
+      } else {
+        const m = this.m.mul(b1).add(gs.mul(c1));
+        const v = this.v.mul(b2).add(gs.square().mul(c2));
+        this.m.assign(m);
+        this.v.assign(v);
+        const upd = m.div(bc1T).div(v.div(bc2T).sqrt().add(epsT)).mul(lrT);
+        next = p.sub(upd).sub(decay);
       }
+      const parts = tf.split(next, this.sizes);
+      this.keys.forEach((k, i) => this.params[k].assign(parts[i].reshape(this.params[k].shape)));
     });
+    g.dispose();
     return norm;
   }
 
   /** False when any parameter holds a NaN or an infinity (x - x is 0 only for finite x). */
-  paramsFinite(): boolean {
-    return Number.isFinite(tf.tidy(() => tf.addN(Object.values(this.params).map((p) => tf.sum(p.sub(p)))).dataSync()[0]));
+  async paramsFinite(): Promise<boolean> {
+    const t = tf.tidy(() => {
+      const p = this.flat(this.keys.map((k) => this.params[k]));
+      return tf.sum(p.sub(p));
+    });
+    const v = (await t.data())[0];
+    t.dispose();
+    return Number.isFinite(v);
   }
 
+  /** The moments per parameter, `m.<key>` and `v.<key>`: new tensors, for the caller to dispose. */
   tensors(): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const k of Object.keys(this.m)) {
-      out[`m.${k}`] = this.m[k];
-      out[`v.${k}`] = this.v[k];
-    }
-    return out;
+    return tf.tidy(() => {
+      const out: Record<string, tf.Tensor> = {};
+      const [ms, vs] = [tf.split(this.m, this.sizes), tf.split(this.v, this.sizes)];
+      this.keys.forEach((k, i) => {
+        out[`m.${k}`] = ms[i].reshape(this.params[k].shape);
+        out[`v.${k}`] = vs[i].reshape(this.params[k].shape);
+      });
+      return out;
+    });
   }
 
+  /** Restores the moments from `tensors()`'s names; a parameter missing there keeps its current moments. */
   load(tensors: Record<string, tf.Tensor>, step: number): void {
-    for (const k of Object.keys(this.m)) {
-      if (tensors[`m.${k}`]) this.m[k].assign(tensors[`m.${k}`]);
-      if (tensors[`v.${k}`]) this.v[k].assign(tensors[`v.${k}`]);
-    }
+    tf.tidy(() => {
+      for (const [name, flat] of [['m', this.m], ['v', this.v]] as const) {
+        const cur = tf.split(flat, this.sizes);
+        flat.assign(this.flat(this.keys.map((k, i) => tensors[`${name}.${k}`] ?? cur[i])));
+      }
+    });
     this.step = step;
   }
 
   dispose(): void {
-    for (const t of [...Object.values(this.m), ...Object.values(this.v)]) t.dispose();
+    tf.dispose([this.m, this.v, this.decayMask]);
   }
 }

@@ -67,16 +67,16 @@ export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: n
         Object.values(lm.trainable),
       );
       const lr = lrAt(step, schedule);
-      const loss = scalar(value);
+      const loss = await scalar(value);
       let gradNorm: number;
       try {
         guard.check(step, { 'the loss': loss });
-        gradNorm = opt.apply(grads, lr);
+        gradNorm = await opt.apply(grads, lr);
       } finally {
         tf.dispose(grads);
       }
       guard.check(step, { 'the gradient norm': gradNorm });
-      guard.checkParams(step, opt);
+      await guard.checkParams(step, opt);
       tokens += batch.mask.reduce((a, b) => a + b, 0);
       const elapsed = (Date.now() - t0) / 1000;
       if (step % cfg.log_every === 0 || step === cfg.steps - 1) {

@@ -104,7 +104,7 @@ describe('a policy-gradient step', () => {
         const logp = tokenLogprobs(forward(m.params, m.cfg, tf.tensor2d(batch.inputs, [2, batch.T], 'int32')), tf.tensor1d(batch.targets, 'int32'));
         return clippedSurrogate({ logp, oldLogp: tf.tensor1d(logp.dataSync() as Float32Array), adv: tf.tensor1d(adv), weights: tf.tensor1d(w), epsLow: 0.2, epsHigh: 0.2, beta: 0 });
       });
-      opt.apply(grads, 1e-2);
+      await opt.apply(grads, 1e-2);
       tf.dispose([value, ...Object.values(grads)]);
     }
     const [g1, b1] = seqLogp();

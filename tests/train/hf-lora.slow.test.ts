@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { disposeScalars } from '../../src/model/kernels/scalars.js';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,9 +50,11 @@ describe('SFT then GRPO on a Hugging Face checkpoint with LoRA', () => {
     const m = await loadHfModel(QWEN2);
     attachLora(m, LoraSettings.parse({ r: 4, lora_alpha: 8, lora_dropout: 0.1, target_modules: 'all-linear' }), 1);
     const base = Array.from(m.weights.layers[0].q_proj.wT.dataSync());
+    disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
     const sft = { ...recipe.sft, steps: 6, batch_size: 4, lr: 5e-3, warmup_steps: 0, min_lr_ratio: 1, checkpoint_every: 3, log_every: 1 };
     await trainSft({ model: hfPolicy(m, codec), conversations, cfg: sft, seed: 1, ckpt: join(dir, 'sft.safetensors'), logFile: join(dir, 'sft.jsonl') });
+    disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<{ loss: number }>(join(dir, 'sft.jsonl'));
     expect(rows[5].loss).toBeLessThan(rows[0].loss);

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { disposeScalars } from '../../src/model/kernels/scalars.js';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,8 +39,10 @@ describe('training steps', () => {
   it('SFT steps leak no tensors and lower the loss', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-sft-'));
     const model = createModel(tiny, spec, 1);
+    disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
     await trainSft({ model: gptPolicy(model), conversations: data.sft, cfg: { ...recipe.sft, steps: 12, batch_size: 8, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<{ loss: number }>(join(dir, 'log.jsonl'));
     expect(rows.length).toBe(12);
@@ -51,8 +54,10 @@ describe('training steps', () => {
     const model = createModel(tiny, spec, 1);
     const reference = createModel(tiny, spec, 2); // a different policy, so the KL term is non-zero from the first step
     const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
+    disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
     await trainGrpo({ model: gptPolicy(model), reference: gptLM(reference), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<Record<string, number>>(join(dir, 'log.jsonl'));
     expect(rows.length).toBe(2);
@@ -74,8 +79,10 @@ describe('training steps', () => {
     const cfg = { ...recipe.sft, steps: 3, batch_size: 4, checkpoint_every: 1, log_every: 1 };
     const model = createModel(tiny, spec, 1);
     await trainSft({ ...run, model: gptPolicy(model), cfg });
+    disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
     await expect(trainSft({ ...run, model: gptPolicy(model), cfg: { ...cfg, steps: 6, lr: 1e308 } })).rejects.toThrow(/^sft: .* at step 3; training stopped, keeping the last finite checkpoint \(3 steps done\)/);
+    disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     expect(allFinite(run.ckpt)).toEqual({ ok: true, step: 3 });
     expect(readJsonl<{ step: number }>(run.logFile).map((r) => r.step)).toEqual([0, 1, 2]);
@@ -86,8 +93,10 @@ describe('training steps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-grpo-nan-'));
     const model = createModel(tiny, spec, 1);
     const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
+    disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
     await expect(trainGrpo({ model: gptPolicy(model), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, beta: 0, lr: 1e308, checkpoint_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') })).rejects.toThrow(/^grpo: .* at step 0; training stopped before any checkpoint/);
+    disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     expect(existsSync(join(dir, 'ckpt.safetensors'))).toBe(false);
     disposeModel(model);

@@ -1,0 +1,95 @@
+// `npm run bench:gpu`, on the GPU machine: training step time of our GPT on tfjs-webgpu against PyTorch on the same
+// card in the same run (bench/gpu_torch.py: eager fp32 with TF32 off, and bf16 autocast), for the three GPT
+// configurations of ../shared/device/README.md. Writes the ratios with the date and commit to
+// reports/bench/gpu-<date>.json (or --out). REPRISE_BENCH_COMMIT names the commit where the tree has no .git.
+
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/model/backend.js';
+import { countParams, forward, initParams, type GptConfig } from '../src/model/gpt.js';
+import { maskedCrossEntropy } from '../src/train/losses.js';
+import { AdamW } from '../src/train/optim.js';
+import { writeJsonAtomic } from '../src/util/fs.js';
+
+const CONFIGS = [
+  { name: 'L4-d256-T128-B32-V1024', L: 4, d: 256, H: 4, T: 128, B: 32, V: 1024, steps: 20, torch_steps: 50, before: 37 },
+  { name: 'L4-d512-T256-B32-V1024', L: 4, d: 512, H: 8, T: 256, B: 32, V: 1024, steps: 10, torch_steps: 30, before: 32 },
+  { name: 'L8-d1024-T256-B16-V4096', L: 8, d: 1024, H: 16, T: 256, B: 16, V: 4096, steps: 8, torch_steps: 20, before: 13 },
+  // a smoke test of the bench itself (--configs=tiny), e.g. over llvmpipe
+  { name: 'tiny', L: 1, d: 64, H: 2, T: 16, B: 2, V: 64, steps: 2, torch_steps: 2, before: NaN },
+];
+
+const arg = (k: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+
+/** ms per AdamW training step, the loss read back every step as the trainer does. */
+async function tfjsStep(c: (typeof CONFIGS)[number]): Promise<{ ms: number; params: number; loss: number }> {
+  const cfg: GptConfig = { vocab_size: c.V, d_model: c.d, n_layer: c.L, n_head: c.H, context_length: c.T };
+  const params = initParams(cfg, 1);
+  const opt = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, grad_clip: 1 });
+  const ids = tf.randomUniform([c.B, c.T], 0, c.V, 'int32', 1) as tf.Tensor2D;
+  const targets = tf.randomUniform([c.B * c.T], 0, c.V, 'int32', 2) as tf.Tensor1D;
+  const mask = tf.ones([c.B * c.T]) as tf.Tensor1D;
+  let loss = NaN;
+  const step = async () => {
+    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(params, cfg, ids), targets, mask));
+    await opt.apply(grads, 1e-4);
+    loss = (await value.data())[0];
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  for (let i = 0; i < 3; i++) await step();
+  const t0 = performance.now();
+  for (let i = 0; i < c.steps; i++) await step();
+  const ms = (performance.now() - t0) / c.steps;
+  const n = countParams(params);
+  opt.dispose();
+  tf.dispose([ids, targets, mask, ...Object.values(params)]);
+  return { ms, params: n, loss };
+}
+
+async function main(): Promise<void> {
+  const only = arg('configs')?.split(',');
+  const configs = CONFIGS.filter((c) => (only ? only.includes(c.name) : c.name !== 'tiny'));
+  await initBackend((arg('backend') ?? 'webgpu') as 'webgpu');
+  // tfjs-webgpu submits its command buffer every this many dispatches (default 15)
+  if (arg('submit-batch')) tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', Number(arg('submit-batch')));
+  const tfjs: Record<string, Awaited<ReturnType<typeof tfjsStep>>> = {};
+  for (const c of configs) {
+    tfjs[c.name] = await tfjsStep(c);
+    process.stderr.write(`tfjs-${tf.getBackend()} ${c.name}: ${tfjs[c.name].ms.toFixed(1)} ms/step (loss ${tfjs[c.name].loss.toFixed(3)})\n`);
+  }
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = arg('torch-script') ?? join(here, 'gpu_torch.py');
+  const torch = JSON.parse(execFileSync(process.env.PYTHON ?? 'python3', [script, JSON.stringify(configs)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as {
+    torch: string;
+    device: string;
+    results: { name: string; mode: string; ms_per_step: number }[];
+  };
+  const torchMs = (name: string, mode: string) => torch.results.find((r) => r.name === name && r.mode === mode)!.ms_per_step;
+  const results = configs.map((c) => {
+    const fp32 = torchMs(c.name, 'fp32');
+    const bf16 = torchMs(c.name, 'bf16');
+    const t = tfjs[c.name];
+    return { config: c.name, params: t.params, tfjs_ms: t.ms, torch_fp32_ms: fp32, torch_bf16_ms: bf16, ratio_fp32: t.ms / fp32, ratio_bf16: t.ms / bf16, ratio_fp32_before: c.before };
+  });
+  const commit = process.env.REPRISE_BENCH_COMMIT ?? (() => { try { return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim(); } catch { return null; } })();
+  const out = {
+    date: new Date().toISOString(),
+    commit,
+    tfjs_backend: tf.getBackend(),
+    tfjs: tf.version.tfjs,
+    dawn_toggles: process.env.REPRISE_WEBGPU_TOGGLES ?? null,
+    submit_batch: tf.getBackend() === 'webgpu' ? tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') : null,
+    torch: torch.torch,
+    device: torch.device,
+    method: 'ms per training step (forward, masked cross-entropy, backward, AdamW with global-norm clip 1, loss read back) after 3 warm-up steps; ratio = tfjs ÷ torch; ratio_fp32_before: the same ratio measured 2026-11-28 before the custom gradients and kept scalars (shared/device/README.md)',
+    results,
+  };
+  const file = arg('out') ?? join(here, '..', 'reports/bench', `gpu-${out.date.slice(0, 10)}.json`);
+  writeJsonAtomic(file, out);
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+await main();
+process.exit(0);

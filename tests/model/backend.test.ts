@@ -1,0 +1,47 @@
+// --backend: auto's choice and reason, and a webgpu that cannot start as one coded line (a real `reprise` process).
+
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { resolveBackend } from '../../src/model/backend.js';
+
+const root = resolve(__dirname, '../..');
+
+function reprise(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [join(root, 'bin/reprise.js'), ...args], { cwd: root, env: { ...process.env, ...env } }, (err, _out, stderr) =>
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+}
+
+describe('--backend', () => {
+  it('auto says in one line which backend it took and why', async () => {
+    const r = await resolveBackend('auto');
+    expect(['webgpu', 'wasm']).toContain(r.name);
+    expect(r.why).toMatch(r.name === 'webgpu' ? /^auto: a WebGPU adapter was found/ : /^auto: /);
+    expect(r.why).not.toContain('\n');
+  });
+
+  it('an explicit backend is taken as asked', async () => {
+    expect(await resolveBackend('cpu')).toEqual({ name: 'cpu', why: 'asked for' });
+  });
+
+  it('webgpu without an adapter is an E_BACKEND line and exit 2, not a stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reprise-backend-'));
+    writeFileSync(join(dir, 'in.jsonl'), '{"id":"a","messages":[{"role":"user","content":"hi"}]}\n');
+    const args = ['generate', '--backend', 'webgpu', '--model', join(dir, 'none'), '--input', join(dir, 'in.jsonl'), '--output', join(dir, 'out.jsonl')];
+    const r = await reprise(args, { REPRISE_WEBGPU: 'metal' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('reprise: error [E_BACKEND]: backend webgpu: REPRISE_WEBGPU must be opengl or vulkan, got "metal"');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
+  it('an unknown --backend names the allowed ones', async () => {
+    const r = await reprise(['generate', '--backend', 'cuda', '--model', 'x', '--input', 'x', '--output', 'x'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--backend must be one of auto, wasm, cpu, webgpu, got "cuda"');
+  }, 30_000);
+});
