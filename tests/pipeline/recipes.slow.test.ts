@@ -1,4 +1,5 @@
 // The shipped recipes run end to end at toy size (through --set overrides, recorded in the report).
+import { STAGE_VERSIONS } from '../../src/pipeline/stages.js';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ describe('shipped recipes at toy size', () => {
     expect(summary.models.map((m) => m.model)).toEqual(['base', 'sft', 'grpo']);
     // each stage states the code that produced it
     expect(Object.keys(summary.provenance.stages!)).toEqual(['datagen', 'init', 'sft', 'grpo', 'eval-base', 'eval-sft', 'eval-grpo']);
-    for (const st of Object.values(summary.provenance.stages!)) expect(st).toMatchObject({ version: 1, cached: false, git_commit: summary.provenance.git_commit });
+    for (const [name, st] of Object.entries(summary.provenance.stages!)) expect(st).toMatchObject({ version: STAGE_VERSIONS[name.startsWith('eval') ? 'eval' : name], cached: false, git_commit: summary.provenance.git_commit });
     // (the eval engine still scores every recipe with the math scorer: the countdown verifier is not yet used there)
 
     // the same name and version with other settings is refused, not overwritten
