@@ -66,7 +66,7 @@ export function formatResults(r: EvalResults, out: string): string {
 async function regenerateIfMissing(spec: EvalSpec, dirFlag?: string): Promise<void> {
   const dir = dataDir(dirFlag);
   if (!spec.dataset.recipe || spec.dataset.formats.some((fmt) => existsSync(join(dir, `${spec.dataset.local}.${fmt}`)))) return;
-  const { regenerateSplit } = await import('../pipeline/run.js');
+  const { regenerateSplit } = await import('../pipeline/recipe-data.js');
   const file = join(dir, `${spec.dataset.local}.jsonl`);
   writeJsonlAtomic(file, regenerateSplit(spec.dataset.recipe, spec.dataset.split as 'sft' | 'rl' | 'test'));
   process.stderr.write(`[eval] ${spec.name}: regenerated the ${spec.dataset.split} split of ${spec.dataset.recipe} → ${file}\n`);

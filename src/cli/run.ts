@@ -1,7 +1,8 @@
 // `reprise run` and `reprise validate`.
 
 import { join } from 'node:path';
-import { runRecipe, validateRecipe } from '../pipeline/run.js';
+import { runRecipe } from '../pipeline/run.js';
+import { validateRecipe } from '../pipeline/recipe-data.js';
 import type { RunSummary } from '../eval/results.js';
 import { formatDuration } from '../util/progress.js';
 import { backendFlag } from '../config/recipe.js';

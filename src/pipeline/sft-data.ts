@@ -1,0 +1,75 @@
+// SFT's conversations from a recipe's `sft.dataset` (open-r1's dataset options as the guide): the built output of
+// a datagen recipe (distillation → SFT), or a benchmark's split read through its eval spec's loader (file, fields,
+// prompt template), with the prompt column, system prompt and completion column the recipe names.
+
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { loadDatagenRecipe } from '../config/datagen-spec.js';
+import { loadSpec } from '../config/eval-spec.js';
+import type { SftDataset } from '../config/recipe.js';
+import { getPath, loadBench } from '../data/bench-data.js';
+import { readManifest } from '../data/manifest.js';
+import { InputError } from '../util/errors.js';
+import { sha256File } from '../util/hash.js';
+
+export interface SftSource {
+  /** `from_datagen` output: the chat JSONL as built; `benchmark`: the benchmark's data file. */
+  file: string;
+  sha256: string;
+  /** Conversations to write (benchmark); the datagen output is read as it is. */
+  rows?: { messages: { role: 'system' | 'user' | 'assistant'; content: string }[] }[];
+}
+
+/** `datagen-distill-gsm8k/v1` names recipes/datagen-distill-gsm8k/v1.yaml beside the recipe's folder; a .yaml is a path from the recipe. */
+export function datagenRecipePath(ref: string, recipeFile: string): string {
+  return ref.endsWith('.yaml') ? resolve(dirname(recipeFile), ref) : resolve(dirname(recipeFile), '..', `${ref}.yaml`);
+}
+
+/** The chat JSONL a datagen recipe built (under `root`, as `reprise datagen` run there writes it), checked against its manifest. */
+export async function datagenOutput(ds: SftDataset, recipeFile: string, root: string): Promise<SftSource> {
+  const field = 'sft.dataset.from_datagen';
+  const path = datagenRecipePath(ds.from_datagen!, recipeFile);
+  if (!existsSync(path)) throw new InputError(`no datagen recipe ${ds.from_datagen} (looked for ${path})`, { file: recipeFile, field, hint: 'name one as "<name>/v<N>" (recipes/<name>/v<N>.yaml) or a path to its YAML' });
+  const dg = loadDatagenRecipe(path).recipe;
+  const names = dg.datasets.map((d) => d.name);
+  const picked = ds.dataset ?? (names.length === 1 ? names[0] : undefined);
+  const spec = dg.datasets.find((d) => d.name === picked);
+  if (!spec) throw new InputError(ds.dataset ? `${ds.from_datagen} has no dataset "${ds.dataset}"; it builds: ${names.join(', ')}` : `${ds.from_datagen} builds ${names.length} datasets; name one with sft.dataset.dataset: ${names.join(', ')}`, { file: recipeFile, field: ds.dataset ? 'sft.dataset.dataset' : field });
+  const split = spec.kind === 'distill' ? 'train' : Object.keys(spec.splits).find((s) => s === 'train' || s === 'sft');
+  if (!split) throw new InputError(`dataset ${spec.name} of ${ds.from_datagen} has no train or sft split`, { file: recipeFile, field });
+  const dir = resolve(root, dg.out_dir ?? join('.reprise', 'datasets', dg.name), spec.name);
+  const file = join(dir, `${split}.jsonl`);
+  const build = `run \`reprise datagen ${relative(root, path) || path}\` in ${root} first: it writes ${relative(root, file)}`;
+  if (!existsSync(file)) throw new InputError(`the output of ${ds.from_datagen} has not been built: no ${file}`, { file: recipeFile, field, hint: build });
+  const m = readManifest(dir);
+  const sha = await sha256File(file);
+  if (!m || m.recipe.name !== dg.name || m.recipe.version !== dg.version) {
+    throw new InputError(`${file} was not built by ${dg.name} v${dg.version} (its manifest ${m ? `names ${m.recipe.name} v${m.recipe.version}` : 'is missing'})`, { file: recipeFile, field, hint: build });
+  }
+  if (m.files[`${split}.jsonl`]?.sha256 !== sha) throw new InputError(`${file} differs from its manifest (changed since it was built)`, { file: recipeFile, field, hint: build });
+  return { file, sha256: sha };
+}
+
+/** A benchmark's records as conversations: the spec's rendered prompt (system, user) and the completion column as the reply. */
+export async function benchmarkConversations(ds: SftDataset, recipeFile: string): Promise<SftSource> {
+  const loaded = loadSpec(ds.benchmark!);
+  const column = ds.completion_column;
+  if (!column) throw new InputError(`sft.dataset.benchmark ${loaded.id} needs completion_column: the record field whose text the model is trained to write`, { file: recipeFile, field: 'sft.dataset.completion_column', hint: `GSM8K's worked solutions are in "answer"; the spec's fields: ${JSON.stringify(loaded.spec.dataset.fields)}` });
+  const s = loaded.spec;
+  const spec = {
+    ...s,
+    dataset: { ...s.dataset, fields: { ...s.dataset.fields, problem: ds.prompt_column ?? s.dataset.fields.problem } },
+    prompt: { ...s.prompt, system: ds.system_prompt ?? s.prompt.system },
+  };
+  const bench = await loadBench(spec, { limit: ds.limit });
+  const rows = bench.problems.map((p, i) => {
+    const c = getPath(p.raw, column);
+    if (typeof c !== 'string' || c.trim() === '') throw new InputError(`record ${i + 1} has no text in "${column}"`, { file: bench.file, line: i + 1, field: 'sft.dataset.completion_column', hint: `its keys are: ${Object.keys(p.raw).join(', ')}` });
+    return { messages: [...p.messages, { role: 'assistant' as const, content: c }] };
+  });
+  return { file: bench.file, sha256: bench.sha256, rows };
+}
+
+export function sftSource(ds: SftDataset, recipeFile: string, root: string): Promise<SftSource> {
+  return ds.from_datagen ? datagenOutput(ds, recipeFile, root) : benchmarkConversations(ds, recipeFile);
+}
