@@ -27,6 +27,9 @@ program
   .option('--set <key=value...>', 'override a recipe value, keeping its type (e.g. --set grpo.steps=5); recorded in the report')
   .option('--new-run', 'a changed recipe whose name and version already have a run gets a run of its own instead of being refused')
   .option('--backend <b>', `tfjs backend, overriding the recipe's: ${BACKEND_HELP}`)
+  .option('--endpoint <url>', "OpenAI-compatible base URL of the model an eval-only recipe evaluates (its model.endpoint)")
+  .option('--model <name>', "the model's name on that endpoint (its model.name); references are matched by it")
+  .option('--data-dir <dir>', 'where benchmark files are (default: $REPRISE_DATA_DIR, else .reprise/data)')
   .action(async (recipe: string, opts) => (await import('./cli/run.js')).runCommand(recipe, opts));
 
 program

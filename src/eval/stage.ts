@@ -129,7 +129,7 @@ export async function benchStage(o: { recipe: Recipe; model: string; stage: stri
     metrics: r.metrics,
     counts: { samples: samples.length, format_ok: samples.filter((x) => isR1Format(x.raw ?? x.completion)).length, unjudged: r.counts.verify_unknown, truncated: r.counts.truncated },
     mean_completion_tokens: r.tokens.completion / Math.max(1, samples.length),
-    samples_file: `samples/${o.model}-${benchSlug(o.spec.id)}.jsonl`,
+    samples_file: `samples/${benchSlug(`${o.model}-${o.spec.id}`)}.jsonl`,
     wall_s: (Date.now() - t0) / 1000,
   };
   writeJsonAtomic(join(o.dir, 'metrics.json'), result);

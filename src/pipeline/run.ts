@@ -31,6 +31,8 @@ export interface RunOptions {
   newRun?: boolean;
   /** Overrides the recipe's backend (`reprise run --backend`). */
   backend?: Recipe['backend'];
+  /** Where benchmark files are (default: $REPRISE_DATA_DIR, else .reprise/data). */
+  dataDir?: string;
   /** Overrides an endpoint model's URL and name (`reprise run --endpoint URL --model NAME`). */
   endpoint?: { url?: string; model?: string };
 }
@@ -62,7 +64,7 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
     return st;
   };
   try {
-    return await runStages({ root, workDir, reportsDir, recipe, text, path, runId, force: opts.force ?? false, open, locks, loaded, sets: opts.sets ?? [], endpoint: opts.endpoint });
+    return await runStages({ root, workDir, reportsDir, recipe, text, path, runId, force: opts.force ?? false, open, locks, loaded, sets: opts.sets ?? [], endpoint: opts.endpoint, dataDir: opts.dataDir });
   } finally {
     for (const l of locks.reverse()) l.release();
   }
@@ -83,6 +85,7 @@ interface RunContext {
   loaded: LoadedRecipe;
   sets: string[];
   endpoint: RunOptions['endpoint'];
+  dataDir: string | undefined;
 }
 
 /**
@@ -105,7 +108,7 @@ export function runIdOf(loaded: LoadedRecipe, reportsDir: string, newRun: boolea
   );
 }
 
-async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open, locks, loaded, sets, endpoint }: RunContext): Promise<RunSummary> {
+async function runStages({ root, workDir, reportsDir, recipe, text, path, runId, force, open, locks, loaded, sets, endpoint, dataDir: dataDirFlag }: RunContext): Promise<RunSummary> {
   const startedAt = new Date();
   const wall: Record<string, number> = {};
   const code = await codeProvenance();
@@ -145,7 +148,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   let sftDataKey = dg?.key;
   const dsCfg = recipe.sft?.dataset;
   if (dsCfg) {
-    const src = await sftSource(dsCfg, path, root);
+    const src = await sftSource(dsCfg, path, root, dataDirFlag && resolve(root, dataDirFlag));
     const st = await open(workDir, 'sft-data', 'datagen', { sft_dataset: dsCfg, source: src.sha256 }, force);
     await timed(st, async () => {
       const raw = join(st.dir, 'source.jsonl');
@@ -210,7 +213,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const benches = evalBenchmarks(recipe);
   const specs = new Map(benches.filter((b) => b !== TEST_SPLIT).map((b) => [b, loadSpec(b)]));
   const { dataDir, loadBench } = await import('../data/bench-data.js');
-  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: dataDir(), limit: recipe.eval.limit })] as const)));
+  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: dataDir(dataDirFlag ? resolve(root, dataDirFlag) : undefined), limit: recipe.eval.limit })] as const)));
   const evals: { m: string; bench: string; stage: Stage; result: ModelResult }[] = [];
   for (const m of recipe.eval.models) {
     const ckpt = checkpoints[m];

@@ -51,7 +51,7 @@ export async function datagenOutput(ds: SftDataset, recipeFile: string, root: st
 }
 
 /** A benchmark's records as conversations: the spec's rendered prompt (system, user) and the completion column as the reply. */
-export async function benchmarkConversations(ds: SftDataset, recipeFile: string): Promise<SftSource> {
+export async function benchmarkConversations(ds: SftDataset, recipeFile: string, dataDir?: string): Promise<SftSource> {
   const loaded = loadSpec(ds.benchmark!);
   const column = ds.completion_column;
   if (!column) throw new InputError(`sft.dataset.benchmark ${loaded.id} needs completion_column: the record field whose text the model is trained to write`, { file: recipeFile, field: 'sft.dataset.completion_column', hint: `GSM8K's worked solutions are in "answer"; the spec's fields: ${JSON.stringify(loaded.spec.dataset.fields)}` });
@@ -61,7 +61,7 @@ export async function benchmarkConversations(ds: SftDataset, recipeFile: string)
     dataset: { ...s.dataset, fields: { ...s.dataset.fields, problem: ds.prompt_column ?? s.dataset.fields.problem } },
     prompt: { ...s.prompt, system: ds.system_prompt ?? s.prompt.system },
   };
-  const bench = await loadBench(spec, { limit: ds.limit });
+  const bench = await loadBench(spec, { dataDir, limit: ds.limit });
   const rows = bench.problems.map((p, i) => {
     const c = getPath(p.raw, column);
     if (typeof c !== 'string' || c.trim() === '') throw new InputError(`record ${i + 1} has no text in "${column}"`, { file: bench.file, line: i + 1, field: 'sft.dataset.completion_column', hint: `its keys are: ${Object.keys(p.raw).join(', ')}` });
@@ -70,6 +70,6 @@ export async function benchmarkConversations(ds: SftDataset, recipeFile: string)
   return { file: bench.file, sha256: bench.sha256, rows };
 }
 
-export function sftSource(ds: SftDataset, recipeFile: string, root: string): Promise<SftSource> {
-  return ds.from_datagen ? datagenOutput(ds, recipeFile, root) : benchmarkConversations(ds, recipeFile);
+export function sftSource(ds: SftDataset, recipeFile: string, root: string, dataDir?: string): Promise<SftSource> {
+  return ds.from_datagen ? datagenOutput(ds, recipeFile, root) : benchmarkConversations(ds, recipeFile, dataDir);
 }
