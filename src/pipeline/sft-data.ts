@@ -3,7 +3,7 @@
 // prompt template), with the prompt column, system prompt and completion column the recipe names.
 
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { loadDatagenRecipe } from '../config/datagen-spec.js';
 import { loadSpec } from '../config/eval-spec.js';
 import type { SftDataset } from '../config/recipe.js';
@@ -39,7 +39,8 @@ export async function datagenOutput(ds: SftDataset, recipeFile: string, root: st
   if (!split) throw new InputError(`dataset ${spec.name} of ${ds.from_datagen} has no train or sft split`, { file: recipeFile, field });
   const dir = resolve(root, dg.out_dir ?? join('.reprise', 'datasets', dg.name), spec.name);
   const file = join(dir, `${split}.jsonl`);
-  const build = `run \`reprise datagen ${relative(root, path) || path}\` in ${root} first: it writes ${relative(root, file)}`;
+  const shown = (p: string) => (p.startsWith(root + sep) ? relative(root, p) : p);
+  const build = `run \`reprise datagen ${shown(path)}\` in ${root} first: it writes ${shown(file)}`;
   if (!existsSync(file)) throw new InputError(`the output of ${ds.from_datagen} has not been built: no ${file}`, { file: recipeFile, field, hint: build });
   const m = readManifest(dir);
   const sha = await sha256File(file);
