@@ -149,15 +149,17 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const dsCfg = recipe.sft?.dataset;
   if (dsCfg) {
     const src = await sftSource(dsCfg, path, root, dataDirFlag && resolve(root, dataDirFlag));
-    const st = await open(workDir, 'sft-data', 'datagen', { sft_dataset: dsCfg, source: src.sha256 }, force);
+    const st = await open(workDir, 'sft-data', 'datagen', { sft_dataset: dsCfg, source: src.sha256, tokenizer: 'path' in recipe.model ? recipe.model.path : 'o200k_base' }, force);
     await timed(st, async () => {
       const raw = join(st.dir, 'source.jsonl');
       if (src.rows) writeJsonlAtomic(raw, src.rows);
-      const { readChatSft } = await import('./chat-data.js');
+      const { readChatSftReport } = await import('./chat-data.js');
       const vocab = family && kind === 'gpt' ? { chars: family.chars, specials: (await import('../train/stages.js')).SPECIALS } : undefined;
-      const rows = await readChatSft(src.rows ? raw : src.file, path, vocab, new Map());
+      // a checkpoint's conversations are counted as it trains on them: its tokenizer and chat template
+      const counter = 'path' in recipe.model ? await (await import('../train/token-counter.js')).modelCounter(resolve(root, recipe.model.path)) : undefined;
+      const { rows, tokens } = await readChatSftReport(src.rows ? raw : src.file, path, vocab, new Map(), counter);
       writeJsonlAtomic(join(st.dir, 'sft.jsonl'), rows);
-      return { source: { path: relative(root, src.file), sha256: src.sha256 }, rows: rows.length, sha256: await sha256File(join(st.dir, 'sft.jsonl')) };
+      return { source: { path: relative(root, src.file), sha256: src.sha256 }, rows: rows.length, tokens, sha256: await sha256File(join(st.dir, 'sft.jsonl')) };
     });
     sftData = join(st.dir, 'sft.jsonl');
     sftDataKey = st.key;
