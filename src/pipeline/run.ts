@@ -17,7 +17,7 @@ import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
 import { InputError, RepriseError } from '../util/errors.js';
 import { generateDatasets, validateRecipe, withFamilyVerifier } from './recipe-data.js';
-import { sftSource } from './sft-data.js';
+import { heldQuestions, refuseHeld, sftSource } from './sft-data.js';
 
 export interface RunOptions {
   recipePath: string;
@@ -143,6 +143,12 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     for (const name of ['sft', 'rl', 'test'] as const) datasets.push({ name, path: relative(root, join(st.dir, `${name}.jsonl`)), ...files[name] });
   }
 
+  // the benchmarks' files are read before anything trains: a missing one is refused now, not after training
+  const benches = evalBenchmarks(recipe);
+  const specs = new Map(benches.filter((b) => b !== TEST_SPLIT).map((b) => [b, loadSpec(b)]));
+  const { dataDir, loadBench } = await import('../data/bench-data.js');
+  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: dataDir(dataDirFlag ? resolve(root, dataDirFlag) : undefined), limit: recipe.eval.limit })] as const)));
+
   // 1b. SFT's conversations from sft.dataset (a datagen recipe's output, a benchmark's split), validated as chat JSONL
   let sftData = dg && join(dg.dir, 'sft.jsonl');
   let sftDataKey = dg?.key;
@@ -163,6 +169,8 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     });
     sftData = join(st.dir, 'sft.jsonl');
     sftDataKey = st.key;
+    // checked on every run, cached data included: the benchmarks evaluated may be other than when it was made
+    refuseHeld(sftData, heldQuestions(benchData), path);
     datasets.push({ name: 'sft', path: relative(root, sftData), sha256: st.done!.outputs.sha256 as string, rows: st.done!.outputs.rows as number });
   }
 
@@ -212,10 +220,6 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const ep = 'endpoint' in recipe.model ? recipe.model : undefined;
   // the row name: an endpoint's model name (references are matched by it), else the stage's
   const rowName = (m: string) => (ep ? ep.name : m);
-  const benches = evalBenchmarks(recipe);
-  const specs = new Map(benches.filter((b) => b !== TEST_SPLIT).map((b) => [b, loadSpec(b)]));
-  const { dataDir, loadBench } = await import('../data/bench-data.js');
-  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: dataDir(dataDirFlag ? resolve(root, dataDirFlag) : undefined), limit: recipe.eval.limit })] as const)));
   const evals: { m: string; bench: string; stage: Stage; result: ModelResult }[] = [];
   for (const m of recipe.eval.models) {
     const ckpt = checkpoints[m];

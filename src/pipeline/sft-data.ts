@@ -2,12 +2,12 @@
 // a datagen recipe (distillation → SFT), or a benchmark's split read through its eval spec's loader (file, fields,
 // prompt template), with the prompt column, system prompt and completion column the recipe names.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { loadDatagenRecipe } from '../config/datagen-spec.js';
 import { loadSpec } from '../config/eval-spec.js';
 import type { SftDataset } from '../config/recipe.js';
-import { getPath, loadBench } from '../data/bench-data.js';
+import { getPath, loadBench, type BenchData } from '../data/bench-data.js';
 import { readManifest } from '../data/manifest.js';
 import { InputError } from '../util/errors.js';
 import { sha256File } from '../util/hash.js';
@@ -73,4 +73,22 @@ export async function benchmarkConversations(ds: SftDataset, recipeFile: string,
 
 export function sftSource(ds: SftDataset, recipeFile: string, root: string, dataDir?: string): Promise<SftSource> {
   return ds.from_datagen ? datagenOutput(ds, recipeFile, root) : benchmarkConversations(ds, recipeFile, dataDir);
+}
+
+/** The user turns of the problems a recipe evaluates, each naming its benchmark: a conversation asking one is refused from SFT. */
+export function heldQuestions(benches: ReadonlyMap<string, BenchData>): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const [b, d] of benches) for (const p of d.problems) held.set(p.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n'), `benchmark ${b}`);
+  return held;
+}
+
+/** Refuses SFT conversations (chat JSONL) that ask a held question, naming the line and the benchmark. */
+export function refuseHeld(file: string, held: ReadonlyMap<string, string>, recipeFile: string): void {
+  if (!held.size) return;
+  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const q = (JSON.parse(line) as { messages: { role: string; content: string }[] }).messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+    const b = held.get(q);
+    if (b) throw new InputError(`SFT conversation ${i + 1} asks a question of ${b}, which the recipe evaluates: trained on, it would leak into that benchmark's results`, { file: recipeFile, field: 'sft.dataset', hint: `the conversation is line ${i + 1} of ${file}; train on another split, or evaluate on another benchmark` });
+  });
 }

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDatagen } from '../../datagen/build.js';
-import { benchmarkConversations, datagenOutput } from '../../src/pipeline/sft-data.js';
+import { benchmarkConversations, datagenOutput, heldQuestions, refuseHeld } from '../../src/pipeline/sft-data.js';
+import { loadBench } from '../../src/data/bench-data.js';
+import { loadSpec } from '../../src/config/eval-spec.js';
 import { RepriseError } from '../../src/util/errors.js';
 
 process.env.REPRISE_QUIET = '1';
@@ -115,5 +117,18 @@ describe('sft.dataset: the output of a datagen recipe', () => {
     expect(e.message).toContain('datagen-toy/v1 builds 2 datasets; name one with sft.dataset.dataset: a, b');
     const e2 = await rejected(datagenOutput({ from_datagen: 'datagen-toy/v1', dataset: 'c' }, t.consumer, t.dir));
     expect(e2.message).toContain('datagen-toy/v1 has no dataset "c"; it builds: a, b');
+  });
+});
+
+describe('SFT data against the benchmarks a recipe evaluates', () => {
+  it('refuses a conversation that asks a question of an evaluated benchmark, naming it and the line', async () => {
+    const data = gsm8kTrain(ROWS);
+    const src = await benchmarkConversations({ benchmark: 'gsm8k/train', completion_column: 'answer' }, recipeFile, data);
+    const file = join(data, 'sft.jsonl');
+    writeFileSync(file, src.rows!.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    // the same file read as the test split: its questions are "held"
+    const test = await loadBench({ ...loadSpec('gsm8k/train').spec, dataset: { ...loadSpec('gsm8k/train').spec.dataset, local: 'gsm8k/train' } }, { dataDir: data, limit: 2 });
+    expect(() => refuseHeld(file, heldQuestions(new Map([['gsm8k/default', { ...test, problems: test.problems.slice(1) }]])), recipeFile)).toThrow(/SFT conversation 2 asks a question of benchmark gsm8k\/default, which the recipe evaluates/);
+    expect(() => refuseHeld(file, heldQuestions(new Map()), recipeFile)).not.toThrow();
   });
 });
