@@ -43,7 +43,9 @@ export function jsonSummary(s: RunSummary) {
     recipe: s.recipe.path,
     recipe_sha256: s.recipe.sha256,
     datasets: s.datasets,
-    models: Object.fromEntries(s.models.map((m) => [m.model, { checkpoint_hash: m.checkpoint_hash, metrics: m.metrics, counts: m.counts }])),
+    // one key per model, or per model@benchmark when the recipe evaluates several benchmarks
+    models: Object.fromEntries(s.models.map((m) => [new Set(s.models.map((x) => x.bench)).size > 1 ? `${m.model}@${m.bench}` : m.model, { bench: m.bench, checkpoint_hash: m.checkpoint_hash, metrics: m.metrics, counts: m.counts }])),
+    references: s.references ?? [],
     paired: s.paired,
     p_value: s.paired[0]?.p_value ?? null,
     wall_s: s.provenance.wall_s,

@@ -57,7 +57,7 @@ describe('recipes/r1-distill-eval/v1.yaml against an endpoint', () => {
         return `<think>adding</think> Therefore, the final answer is: $\\boxed{${right ? want : '7'}}$. I hope it is correct`;
       },
     });
-    run = await cli(['run', 'recipes/r1-distill-eval/v1.yaml', '--endpoint', fake.url, '--model', SERVED, '--data-dir', join(base, 'data'), '--work-dir', join(base, 'work'), '--reports', join(base, 'reports')]);
+    run = await cli(['run', 'recipes/r1-distill-eval/v1.yaml', '--endpoint', fake.url, '--model', SERVED, '--data-dir', join(base, 'data'), '--work-dir', join(base, 'work'), '--reports', join(base, 'reports'), '--json']);
     if (run.code === 0) summary = JSON.parse(readFileSync(join(base, 'reports', 'runs', RUN_ID, 'summary.json'), 'utf8')) as RunSummary;
   }, 300_000);
   afterAll(() => fake?.close());
@@ -81,6 +81,9 @@ describe('recipes/r1-distill-eval/v1.yaml against an endpoint', () => {
     ]);
     expect(summary.provenance.command).toContain(`--endpoint ${fake.url} --model ${SERVED}`);
     expect(run.stderr).toContain('avg@4 87.5% vs reference 83.9%');
+    const json = JSON.parse(run.stdout) as { models: Record<string, { bench: string }>; references: unknown[] };
+    expect(Object.keys(json.models)).toEqual([`${SERVED}@math500/open-r1`, `${SERVED}@aime24/open-r1`]);
+    expect(json.references).toHaveLength(3);
   });
 
   it('is run once per model: another --model gets its own run, not E_RECIPE_CHANGED', async () => {
