@@ -68,6 +68,8 @@ const SftDataset = z.strictObject({
   system_prompt: z.string().optional(),
   /** Only the first K records. */
   limit: z.number().int().positive().optional(),
+  /** Conversations longer than this many tokens (the model's tokenizer and chat template; else o200k_base) are left out, and counted. */
+  max_tokens: z.number().int().positive().optional(),
 });
 export type SftDataset = z.infer<typeof SftDataset>;
 

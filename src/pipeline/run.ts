@@ -17,7 +17,7 @@ import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
 import { InputError, RepriseError } from '../util/errors.js';
 import { generateDatasets, validateRecipe, withFamilyVerifier } from './recipe-data.js';
-import { heldQuestions, refuseHeld, sftSource } from './sft-data.js';
+import { heldQuestions, keepShort, refuseHeld, sftSource } from './sft-data.js';
 
 export interface RunOptions {
   recipePath: string;
@@ -163,9 +163,12 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
       const vocab = family && kind === 'gpt' ? { chars: family.chars, specials: (await import('../train/stages.js')).SPECIALS } : undefined;
       // a checkpoint's conversations are counted as it trains on them: its tokenizer and chat template
       const counter = 'path' in recipe.model ? await (await import('../train/token-counter.js')).modelCounter(resolve(root, recipe.model.path)) : undefined;
-      const { rows, tokens } = await readChatSftReport(src.rows ? raw : src.file, path, vocab, new Map(), counter);
+      const read = await readChatSftReport(src.rows ? raw : src.file, path, vocab, new Map(), counter);
+      const { rows, dropped } = await keepShort(read.rows, dsCfg.max_tokens, counter);
+      if (dropped) log(`[sft-data] ${dropped} of ${read.rows.length} conversations are longer than sft.dataset.max_tokens = ${dsCfg.max_tokens} (${read.tokens.tokenizer}): left out`);
+      if (!rows.length) throw new InputError(`every conversation of ${src.file} is longer than sft.dataset.max_tokens = ${dsCfg.max_tokens}`, { file: path, field: 'sft.dataset.max_tokens' });
       writeJsonlAtomic(join(st.dir, 'sft.jsonl'), rows);
-      return { source: { path: relative(root, src.file), sha256: src.sha256 }, rows: rows.length, tokens, sha256: await sha256File(join(st.dir, 'sft.jsonl')) };
+      return { source: { path: relative(root, src.file), sha256: src.sha256 }, rows: rows.length, dropped_too_long: dropped, tokens: read.tokens, sha256: await sha256File(join(st.dir, 'sft.jsonl')) };
     });
     sftData = join(st.dir, 'sft.jsonl');
     sftDataKey = st.key;

@@ -10,6 +10,7 @@ import type { SftDataset } from '../config/recipe.js';
 import { getPath, loadBench, type BenchData } from '../data/bench-data.js';
 import { readManifest } from '../data/manifest.js';
 import { InputError } from '../util/errors.js';
+import { tiktokenCounter, type TokenCounter } from '../data/chat-validate.js';
 import { sha256File } from '../util/hash.js';
 
 export interface SftSource {
@@ -91,4 +92,12 @@ export function refuseHeld(file: string, held: ReadonlyMap<string, string>, reci
     const b = held.get(q);
     if (b) throw new InputError(`SFT conversation ${i + 1} asks a question of ${b}, which the recipe evaluates: trained on, it would leak into that benchmark's results`, { file: recipeFile, field: 'sft.dataset', hint: `the conversation is line ${i + 1} of ${file}; train on another split, or evaluate on another benchmark` });
   });
+}
+
+/** The conversations of at most `max` tokens as `counter` counts them (OpenAI's o200k_base when none), and how many were left out. */
+export async function keepShort<T extends { messages: { role: string; content: string }[] }>(rows: T[], max: number | undefined, counter?: TokenCounter): Promise<{ rows: T[]; dropped: number }> {
+  if (max === undefined) return { rows, dropped: 0 };
+  const c = counter ?? (await tiktokenCounter());
+  const kept = rows.filter((r) => c.count({ messages: r.messages }).all <= max);
+  return { rows: kept, dropped: rows.length - kept.length };
 }

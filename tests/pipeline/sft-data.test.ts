@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildDatagen } from '../../datagen/build.js';
-import { benchmarkConversations, datagenOutput, heldQuestions, refuseHeld } from '../../src/pipeline/sft-data.js';
+import { benchmarkConversations, datagenOutput, heldQuestions, keepShort, refuseHeld } from '../../src/pipeline/sft-data.js';
 import { loadBench } from '../../src/data/bench-data.js';
 import { loadSpec } from '../../src/config/eval-spec.js';
 import { RepriseError } from '../../src/util/errors.js';
@@ -130,5 +130,16 @@ describe('SFT data against the benchmarks a recipe evaluates', () => {
     const test = await loadBench({ ...loadSpec('gsm8k/train').spec, dataset: { ...loadSpec('gsm8k/train').spec.dataset, local: 'gsm8k/train' } }, { dataDir: data, limit: 2 });
     expect(() => refuseHeld(file, heldQuestions(new Map([['gsm8k/default', { ...test, problems: test.problems.slice(1) }]])), recipeFile)).toThrow(/SFT conversation 2 asks a question of benchmark gsm8k\/default, which the recipe evaluates/);
     expect(() => refuseHeld(file, heldQuestions(new Map()), recipeFile)).not.toThrow();
+  });
+});
+
+describe('sft.dataset.max_tokens', () => {
+  it('leaves out the conversations longer than the limit as the counter counts them, and says how many', async () => {
+    const rows = ['short', 'a much longer reply than the other one, with many more words in it'].map((a) => ({ messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: a }] }));
+    const { modelCounter } = await import('../../src/train/token-counter.js');
+    const counter = await modelCounter('tests/fixtures/hf/qwen2');
+    const limit = counter.count({ messages: rows[0].messages }).all;
+    expect(await keepShort(rows, limit, counter)).toEqual({ rows: [rows[0]], dropped: 1 });
+    expect(await keepShort(rows, undefined, counter)).toEqual({ rows, dropped: 0 });
   });
 });
