@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { evalBenchmarks, loadRecipe, modelKind, TEST_SPLIT, type Recipe } from '../config/recipe.js';
-import { listSpecs, evalsDir } from '../config/eval-spec.js';
+import { listSpecs, evalsDir, type EvalSpec } from '../config/eval-spec.js';
 import { parseYaml } from '../config/yaml.js';
 import { FAMILIES } from '../../datagen/index.js';
 import { InputError, RegistryError } from '../util/errors.js';
@@ -152,4 +152,12 @@ export async function generateDatasets(loaded: { recipe: Recipe; text: string; p
   const manifest = { generator: family.name, version: family.version, seed: recipe.seed, ...(dg.params ? { params: dg.params } : {}), splits: dg.splits, files };
   writeJsonAtomic(join(dir, 'manifest.json'), manifest);
   return { files };
+}
+
+/** A spec whose data a recipe's seeded datagen makes (tiny-r1) needs no download: writes the split where the loader looks; returns the file written. */
+export function regenerateIfMissing(spec: EvalSpec, dir: string): string | undefined {
+  if (!spec.dataset.recipe || spec.dataset.formats.some((fmt) => existsSync(join(dir, `${spec.dataset.local}.${fmt}`)))) return undefined;
+  const file = join(dir, `${spec.dataset.local}.jsonl`);
+  writeJsonlAtomic(file, regenerateSplit(spec.dataset.recipe, spec.dataset.split as 'sft' | 'rl' | 'test'));
+  return file;
 }

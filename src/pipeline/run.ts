@@ -16,7 +16,7 @@ import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
 import { InputError, RepriseError } from '../util/errors.js';
-import { generateDatasets, validateRecipe, withFamilyVerifier } from './recipe-data.js';
+import { generateDatasets, regenerateIfMissing, validateRecipe, withFamilyVerifier } from './recipe-data.js';
 import { heldQuestions, keepShort, refuseHeld, sftSource } from './sft-data.js';
 
 export interface RunOptions {
@@ -147,7 +147,12 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const benches = evalBenchmarks(recipe);
   const specs = new Map(benches.filter((b) => b !== TEST_SPLIT).map((b) => [b, loadSpec(b)]));
   const { dataDir, loadBench } = await import('../data/bench-data.js');
-  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: dataDir(dataDirFlag ? resolve(root, dataDirFlag) : undefined), limit: recipe.eval.limit })] as const)));
+  const benchDir = dataDir(dataDirFlag ? resolve(root, dataDirFlag) : undefined);
+  for (const s of specs.values()) {
+    const made = regenerateIfMissing(s.spec, benchDir);
+    if (made) log(`[eval] ${s.id}: regenerated the ${s.spec.dataset.split} split of ${s.spec.dataset.recipe} → ${made}`);
+  }
+  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: benchDir, limit: recipe.eval.limit })] as const)));
 
   // 1b. SFT's conversations from sft.dataset (a datagen recipe's output, a benchmark's split), validated as chat JSONL
   let sftData = dg && join(dg.dir, 'sft.jsonl');
