@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { runRecipe, validateRecipe } from '../pipeline/run.js';
 import type { RunSummary } from '../eval/results.js';
 import { formatDuration } from '../util/progress.js';
-import { backendFlag } from '../config/recipe.js';
+import { runBackendFlag } from '../config/recipe.js';
 
-export async function runCommand(recipe: string, opts: { force?: boolean; json?: boolean; reports: string; workDir: string; set?: string[]; newRun?: boolean; backend?: string }): Promise<void> {
+export async function runCommand(recipe: string, opts: { force?: boolean; json?: boolean; reports: string; workDir: string; set?: string[]; newRun?: boolean; backend?: string; accelerateConfig?: string }): Promise<void> {
   const t0 = Date.now();
-  const s = await runRecipe({ recipePath: recipe, force: opts.force, reportsDir: opts.reports, workDir: opts.workDir, sets: opts.set ?? [], newRun: opts.newRun, backend: backendFlag(opts.backend) });
+  const s = await runRecipe({ recipePath: recipe, force: opts.force, reportsDir: opts.reports, workDir: opts.workDir, sets: opts.set ?? [], newRun: opts.newRun, backend: runBackendFlag(opts.backend), accelerateConfig: opts.accelerateConfig });
   process.stderr.write(summaryText(s, (Date.now() - t0) / 1000, opts.reports));
   if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(s), null, 2) + '\n');
 }

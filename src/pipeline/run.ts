@@ -3,7 +3,7 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { loadRecipe, type LoadedRecipe, type Recipe } from '../config/recipe.js';
+import { loadRecipe, placementIssues, withTrainPlacement, type LoadedRecipe, type Recipe } from '../config/recipe.js';
 import { FAMILIES } from '../../datagen/index.js';
 import { RegistryError } from '../util/errors.js';
 import { checkRewardNames, referenceAnswerIssues } from '../train/rewards-check.js';
@@ -31,13 +31,16 @@ export interface RunOptions {
   sets?: string[];
   /** Keep a changed recipe's run beside the earlier one instead of refusing (E_RECIPE_CHANGED). */
   newRun?: boolean;
-  /** Overrides the recipe's backend (`reprise run --backend`). */
-  backend?: Recipe['backend'];
+  /** Overrides the recipe's backend (`reprise run --backend`); torch: the sft and grpo stages'. */
+  backend?: Recipe['backend'] | 'torch';
+  /** `--accelerate-config`: the sft and grpo stages' accelerate_config. */
+  accelerateConfig?: string;
 }
 
 export function validateRecipe(path: string, sets: readonly string[] = []) {
   return loadRecipe(path, (r) => {
     const issues = r.grpo ? checkRewardNames(r.grpo.rewards, ['grpo', 'rewards']) : [];
+    issues.push(...placementIssues(r, (p) => existsSync(resolve(p))));
     if (r.grpo?.from === 'sft' && !r.sft) issues.push({ path: ['grpo', 'from'], message: 'GRPO starts from "sft" but the recipe has no sft stage; add one, or start from "base" (R1-Zero)' });
     if (!FAMILIES[r.datagen.generator]) issues.push({ path: ['datagen', 'generator'], message: new RegistryError('dataset family', r.datagen.generator, Object.keys(FAMILIES)).message });
     const stages = ['base', ...(r.sft ? ['sft'] : []), ...(r.grpo ? ['grpo'] : [])];
@@ -100,7 +103,11 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const reportsDir = resolve(root, opts.reportsDir ?? 'reports');
   const loaded = validateRecipe(resolve(root, opts.recipePath), opts.sets ?? []);
   const { text, path } = loaded;
-  const withBackend = opts.backend ? { ...loaded.recipe, backend: opts.backend } : loaded.recipe;
+  const tfBackend = opts.backend === 'torch' ? undefined : opts.backend;
+  const placed = withTrainPlacement(loaded.recipe, opts.backend === 'torch' ? 'torch' : undefined, opts.accelerateConfig && resolve(root, opts.accelerateConfig));
+  const flagIssue = placementIssues(placed, existsSync)[0];
+  if (flagIssue) throw new InputError(flagIssue.message, { file: path, field: flagIssue.path.join('.'), hint: 'set by --backend torch / --accelerate-config' });
+  const withBackend = tfBackend ? { ...placed, backend: tfBackend } : placed;
   const recipe = withFamilyVerifier(withBackend);
   const runId = runIdOf(loaded, reportsDir, opts.newRun ?? false);
   // one process per run in a work dir (--force included); each stage directory is locked as well, since other
