@@ -83,7 +83,9 @@ export interface Launch {
 export function launchOf(accelerateConfig?: string): Launch {
   if (!accelerateConfig) return { command: python(), args: ['-u', workerScript()], world: 1 };
   const c = readAccelerateConfig(accelerateConfig);
-  return { command: process.env.REPRISE_ACCELERATE ?? 'accelerate', args: ['launch', '--config_file', accelerateConfig, workerScript()], world: c.num_processes };
+  // REPRISE_ACCELERATE: another launcher command, e.g. "python3 -m accelerate.commands.launch" where no `accelerate` is on PATH
+  const [command, ...pre] = (process.env.REPRISE_ACCELERATE ?? 'accelerate launch').trim().split(/\s+/);
+  return { command, args: [...pre, '--config_file', accelerateConfig, workerScript()], world: c.num_processes };
 }
 
 // ---- the protocol ------------------------------------------------------------------------------------------
