@@ -138,12 +138,17 @@ export class TorchWorker {
     proc.stdin!.on('error', () => {}); // a dead worker is reported by its exit
   }
 
+  /** Starts a launch as is (its own process group, so a kill reaches accelerate's ranks); start() checks first. */
+  static spawn(launch: Launch, opts: Omit<StartOptions, 'accelerateConfig'> = {}): TorchWorker {
+    const proc = spawn(launch.command, launch.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, PYTHONUNBUFFERED: '1', ...opts.env } });
+    return new TorchWorker(proc, launch, opts.timeoutS ?? 1800);
+  }
+
   /** Checks the dependencies, starts the worker and says hello (the protocol versions must agree). */
   static async start(opts: StartOptions = {}): Promise<{ worker: TorchWorker; hello: z.infer<typeof Hello> }> {
     const launch = launchOf(opts.accelerateConfig);
     checkTorchDeps();
-    const proc = spawn(launch.command, launch.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, PYTHONUNBUFFERED: '1', ...opts.env } });
-    const worker = new TorchWorker(proc, launch, opts.timeoutS ?? 1800);
+    const worker = TorchWorker.spawn(launch, opts);
     const hello = await worker.request('hello', { protocol: PROTOCOL_VERSION }, Hello);
     if (hello.world_size !== launch.world) {
       await worker.close();
@@ -173,10 +178,10 @@ export class TorchWorker {
 
   private onExit(how: string): void {
     if (this.exited) return;
-    this.exited = how;
+    this.exited = `(${this.launch.command} ${this.launch.args.join(' ')}) ${how}`;
     const rank = failedRank(this.stderr);
     const oom = /out of memory/i.test(this.stderr);
-    this.failAll(new RepriseError(oom ? 'E_OOM' : 'E_WORKER', `the torch worker (${this.launch.command} ${this.launch.args.join(' ')}) ${how}${rank !== undefined ? `; rank ${rank} failed` : ''}; its last stderr lines:${tail(this.stderr)}`));
+    this.failAll(new RepriseError(oom ? 'E_OOM' : 'E_WORKER', `the torch worker ${this.exited}${rank !== undefined ? `; rank ${rank} failed` : ''}; its last stderr lines:${tail(this.stderr)}`));
   }
 
   private failAll(e: Error): void {

@@ -10,8 +10,7 @@ PROTOCOL_VERSION = 2
 
 
 def self_test(worker, model_dir, out_dir):
-    """Drive this file as a subprocess through hello, load (LoRA), logprobs, two steps (grpo, sft), save."""
-    import subprocess
+    """Drives the worker file as a subprocess; ok when every command answered as it should."""
     p = subprocess.Popen([sys.executable, worker], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     log = []
 

@@ -51,7 +51,7 @@ def encode_error(e):
     text = f"{type(e).__name__}: {e}"
     code = getattr(e, "code", None) if isinstance(e, WorkerError) else None
     if code is None:
-        code = "E_OOM" if "out of memory" in text.lower() else "E_INPUT" if isinstance(e, (json.JSONDecodeError, KeyError, ValueError, TypeError)) else "E_WORKER"
+        code = "E_OOM" if "out of memory" in text.lower() else "E_INPUT" if isinstance(e, (json.JSONDecodeError, KeyError, ValueError)) else "E_WORKER"
     if code == "E_OOM":
         try:
             import torch
@@ -385,8 +385,9 @@ def main(argv):
         return 3 if rep["missing"] else 0
     if len(argv) > 1 and argv[1] == "--self-test":
         from reprise_selftest import self_test
-        print(json.dumps(self_test(os.path.abspath(__file__), argv[2], argv[3])))
-        return 0
+        out = self_test(os.path.abspath(__file__), argv[2], argv[3])
+        print(json.dumps(out))
+        return 0 if out["ok"] else 1
     # the protocol owns stdout: anything the libraries print goes to stderr (and every rank but 0 writes nothing)
     proto = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
