@@ -19,7 +19,7 @@ def make_model(out, tok_dir, vocab):
     src = json.load(open(os.path.join(tok_dir, "config.json")))
     cfg = Qwen2Config(vocab_size=int(vocab), hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
                       num_key_value_heads=2, max_position_embeddings=32768, rms_norm_eps=1e-6, tie_word_embeddings=True,
-                      rope_theta=1000000.0, eos_token_id=src.get("eos_token_id"), pad_token_id=src.get("pad_token_id"),
+                      eos_token_id=src.get("eos_token_id"), pad_token_id=src.get("pad_token_id"),
                       bos_token_id=src.get("bos_token_id"))
     torch.manual_seed(0)
     model = Qwen2ForCausalLM(cfg)
