@@ -26,8 +26,11 @@ export const DepReport = z.object({
 });
 export type DepReport = z.infer<typeof DepReport>;
 
-/** Runs `reprise_worker.py --check`; E_DEPS says which packages are missing (and what is there), or that python3 is. */
+let checked: { python: string; report: DepReport } | undefined;
+
+/** Runs `reprise_worker.py --check` (once per process and interpreter); E_DEPS says which packages are missing (and what is there), or that python3 is. */
 export function checkTorchDeps(): DepReport {
+  if (checked?.python === python()) return checked.report;
   const r = spawnSync(python(), [workerScript(), '--check'], { encoding: 'utf8', timeout: 120_000 });
   if (r.error) throw new RepriseError('E_DEPS', `backend torch needs ${python()} with torch, transformers, peft and accelerate: ${r.error.message}`, 'install Python 3 (or set REPRISE_PYTHON)');
   const line = r.stdout.trim().split('\n').pop() ?? '';
@@ -39,8 +42,9 @@ export function checkTorchDeps(): DepReport {
   }
   if (report.missing.length) {
     const have = Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ');
-    throw new RepriseError('E_DEPS', `backend torch: Python ${report.python} lacks ${report.missing.map((m) => `${m.package} (${m.error})`).join('; ')}${have ? `; found ${have}` : ''}`, 'pip install torch transformers peft accelerate (the GPU machine has torch 2.11, transformers 5.17, peft 0.21, accelerate 1.15)');
+    throw new RepriseError('E_DEPS', `backend torch: Python ${report.python} (${python()}) lacks ${report.missing.map((m) => `${m.package} (${m.error})`).join('; ')}${have ? `; found ${have}` : ''}`, 'pip install torch transformers peft accelerate (the GPU machine has torch 2.11, transformers 5.17, peft 0.21, accelerate 1.15)');
   }
+  checked = { python: python(), report };
   return report;
 }
 

@@ -23,7 +23,7 @@ describe('dependency check (the real `reprise_worker.py --check`)', () => {
     expect(check.status).toBe(3);
     const report = JSON.parse(check.stdout);
     expect(report.missing.map((m: { package: string }) => m.package)).toContain('torch');
-    expect(() => checkTorchDeps()).toThrow(/^backend torch: Python [\d.]+ lacks torch \(ModuleNotFoundError/);
+    expect(() => checkTorchDeps()).toThrow(/^backend torch: Python [\d.]+ \(python3\) lacks torch \(ModuleNotFoundError/);
     try {
       checkTorchDeps();
     } catch (e) {
