@@ -83,6 +83,8 @@ async function open(m: TorchStageModel, cfg: SftConfig | GrpoConfig, seed: numbe
 }
 
 async function checkpoint(worker: TorchWorker, dir: string, step: number, elapsed_s: number): Promise<void> {
+  // one already there is a killed run's, written after the checkpoint this run resumed from
+  rmSync(join(dir, `ckpt-${step}`), { recursive: true, force: true });
   await worker.request('save', { path: join(dir, `ckpt-${step}`), optimizer: true, state: { step, elapsed_s } }, Saved);
   for (const f of readdirSync(dir)) if (/^ckpt-\d+$/.test(f) && f !== `ckpt-${step}`) rmSync(join(dir, f), { recursive: true, force: true });
 }
