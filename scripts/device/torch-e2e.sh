@@ -9,7 +9,7 @@
 #   tfjs2t    a tfjs-saved LoRA checkpoint (merged and adapter) in transformers/peft: logits within 1e-4 of tfjs
 #   qwen05    reprise run --backend torch on a random Qwen2.5-0.5B-shaped model
 #   gloo      the tiny recipe on 1 and on 2 processes (torchrun, gloo, CPU): loss curves within 1e-5 relative
-#   resume    the tiny recipe killed after its first SFT checkpoint, run again: it resumes from it
+#   resume    the tiny recipe (30 SFT steps) killed after its first SFT checkpoint, run again: it resumes from it
 # Writes $OUT/reports/bench/torch-<date>.json (step times, tokens/s, peak GPU memory, every part's result),
 # $OUT/reports/runs/* (the runs' summaries and curves) and $OUT/logs/*.log.
 set -uo pipefail
@@ -105,20 +105,22 @@ part gloo 110 bash -c gloo
 
 resume() {
   set -e
-  setsid $R run scripts/device/torch-e2e/tiny.yaml --work-dir "$TMP/resume" --reports "$TMP/rep-resume" > "$OUT/logs/resume-first.log" 2>&1 &
+  local run="$R run scripts/device/torch-e2e/tiny.yaml --work-dir $TMP/resume --reports $TMP/rep-resume --set sft.steps=30 --set grpo.steps=1"
+  setsid $run > "$OUT/logs/resume-first.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 300); do ls -d "$TMP"/resume/stages/sft-*/ckpt-2 >/dev/null 2>&1 && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  for _ in $(seq 1 600); do ls -d "$TMP"/resume/stages/sft-*/ckpt-2 >/dev/null 2>&1 && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- -"$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  local before
+  local before done_before=false
   before=$(ls -d "$TMP"/resume/stages/sft-*/ckpt-* 2>/dev/null | xargs -n1 basename | tr '\n' ' ')
-  $R run scripts/device/torch-e2e/tiny.yaml --work-dir "$TMP/resume" --reports "$TMP/rep-resume"
-  python3 - "$TMP/resume" "$before" <<'EOF'
+  ls "$TMP"/resume/stages/sft-*/done.json >/dev/null 2>&1 && done_before=true
+  $run
+  python3 - "$TMP/resume" "$before" "$done_before" <<'EOF'
 import glob, json, sys
 d = glob.glob(sys.argv[1] + "/stages/sft-*")[0]
 steps = [json.loads(l)["step"] for l in open(d + "/log.jsonl") if l.strip()]
-prog = open(d + "/progress.jsonl").read() if glob.glob(d + "/progress.jsonl") else ""
-out = {"checkpoints_when_killed": sys.argv[2].split(), "sft_logged_steps": steps, "ok": steps == list(range(6)) and bool(sys.argv[2].strip())}
+out = {"checkpoints_when_killed": sys.argv[2].split(), "sft_done_when_killed": sys.argv[3] == "true", "sft_logged_steps": steps}
+out["ok"] = steps == list(range(30)) and bool(out["checkpoints_when_killed"]) and not out["sft_done_when_killed"]
 print(json.dumps(out))
 sys.exit(0 if out["ok"] else 1)
 EOF
