@@ -4,7 +4,7 @@
                                            heads, MLP 4864) with the tokenizer and chat template of TOKENIZER_DIR
   parity TFJS_LOGITS.json DIR [ADAPTER]    transformers (+ peft) logits of DIR on the same ids as tfjs; max |diff|
   summary OUT.json RUN=WORKDIR...          step times, tokens/s, peak GPU memory from each run's stage logs
-  curves A_WORKDIR B_WORKDIR               loss curves of two runs of one recipe; the largest relative difference
+  curves A_WORKDIR B_WORKDIR               loss curves of two runs of one recipe: within 1e-5 (relative, absolute near 0)
 """
 import glob
 import json
@@ -78,8 +78,11 @@ def summary(out, runs):
                           "train_s": done.get("train_s"), "world_size": done.get("world_size"),
                           "peak_gpu_mem_gib": max([x.get("peak_mem_bytes") or 0 for x in rows]) / 2**30,
                           "loss": [x.get("loss") for x in rows]}
+            if stage == "sft" and st:
+                fig[stage]["padded_tokens_per_step_s"] = sum(x.get("step_tokens") or 0 for x in rows) / max(sum(st), 1e-9)
             if stage == "grpo":
                 fig[stage]["sample_s"] = [x.get("sample_s") for x in rows]
+                fig[stage]["sampled_tokens_per_sample_s"] = sum(x.get("sample_tokens") or 0 for x in rows) / max(sum(x.get("sample_s") or 0 for x in rows), 1e-9)
                 fig[stage]["reward_mean"] = [x.get("reward/total/mean") for x in rows]
         res[name] = fig
     json.dump(res, open(out, "w"), indent=1)
@@ -87,16 +90,22 @@ def summary(out, runs):
 
 
 def curves(a, b, tol=1e-5):
+    """|x - y| <= tol * max(|x|, |y|, 1) for every logged loss, gradient norm (and GRPO's mean reward): relative for
+    the SFT losses, absolute near zero, where GRPO's loss is (one pass: the advantages of a group sum to zero)."""
     ra, rb = logs(a), logs(b)
     out = {}
     for stage in ("sft", "grpo"):
-        la = [x["loss"] for x in ra.get(stage) or []]
-        lb = [x["loss"] for x in rb.get(stage) or []]
-        if not la or len(la) != len(lb):
-            out[stage] = {"ok": False, "why": f"{len(la)} vs {len(lb)} logged steps"}
+        xa, xb = ra.get(stage) or [], rb.get(stage) or []
+        if not xa or len(xa) != len(xb):
+            out[stage] = {"ok": False, "why": f"{len(xa)} vs {len(xb)} logged steps"}
             continue
-        rel = max(abs(x - y) / max(abs(x), abs(y), 1e-12) for x, y in zip(la, lb))
-        out[stage] = {"ok": rel <= tol, "max_rel_diff": rel, "tolerance": tol, "a": la, "b": lb}
+        keys = ["loss", "grad_norm"] + (["reward/total/mean"] if stage == "grpo" else [])
+        res = {"ok": True, "tolerance": tol}
+        for k in keys:
+            d = max(abs(x[k] - y[k]) / max(abs(x[k]), abs(y[k]), 1.0) for x, y in zip(xa, xb))
+            res[k] = {"max_scaled_diff": d, "a": [x[k] for x in xa], "b": [y[k] for y in xb]}
+            res["ok"] = res["ok"] and d <= tol
+        out[stage] = res
     print(json.dumps(out))
     return 0 if all(v["ok"] for v in out.values()) else 1
 
