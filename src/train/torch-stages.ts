@@ -63,7 +63,8 @@ const batchBody = (b: PackedBatch) => ({ B: b.B, T: b.T, inputs: flat(b.inputs),
 interface Opened {
   worker: TorchWorker;
   resumed: Ckpt;
-  world: number;
+  /** What the stage ran on, for its outputs (provenance). */
+  ran: { backend: 'torch'; world_size: number; device: string; mixed_precision: string; versions: Record<string, string> };
 }
 
 async function open(m: TorchStageModel, cfg: SftConfig | GrpoConfig, seed: number, dir: string, logFile: string): Promise<Opened> {
@@ -75,7 +76,8 @@ async function open(m: TorchStageModel, cfg: SftConfig | GrpoConfig, seed: numbe
     await worker.request('load', { path: m.path, dtype: 'float32', seed, lora: m.lora, optimizer, ...(last ? { adapter: last.dir, optimizer_state: join(last.dir, 'optimizer.pt') } : {}) }, Loaded);
     const { rows } = readJsonlTolerant<{ step: number }>(logFile);
     writeJsonlAtomic(logFile, last ? rows.filter((r) => r.step < last.step) : []);
-    return { worker, resumed: last ?? { dir: '', step: 0, elapsed_s: 0 }, world: hello.world_size };
+    const ran = { backend: 'torch' as const, world_size: hello.world_size, device: hello.device, mixed_precision: hello.mixed_precision, versions: { python: hello.python, ...hello.versions } };
+    return { worker, resumed: last ?? { dir: '', step: 0, elapsed_s: 0 }, ran };
   } catch (e) {
     await worker.close();
     throw e;
@@ -102,7 +104,7 @@ export async function torchSftStage(m: TorchStageModel, cfg: SftConfig, seed: nu
   const { codec, maxContext } = dirCodec(m.path);
   const examples = readJsonl<{ messages: ChatMessage[] }>(dataPath).map((c) => codec.encodeChat(c.messages));
   const logFile = join(dir, 'log.jsonl');
-  const { worker, resumed, world } = await open(m, cfg, seed, dir, logFile);
+  const { worker, resumed, ran } = await open(m, cfg, seed, dir, logFile);
   const progress = new Progress({ label: 'sft (torch)', total: cfg.steps, unit: 'steps', logFile: join(dir, 'progress.jsonl') });
   progress.resumeAt(resumed.step);
   const schedule = { lr: cfg.lr, warmup_steps: cfg.warmup_steps, total_steps: cfg.steps, min_lr_ratio: cfg.min_lr_ratio };
@@ -125,7 +127,7 @@ export async function torchSftStage(m: TorchStageModel, cfg: SftConfig, seed: nu
       if ((step + 1) % cfg.checkpoint_every === 0 || step === cfg.steps - 1) await checkpoint(worker, dir, step + 1, resumed.elapsed_s + elapsed);
     }
     const train_s = (Date.now() - t0) / 1000;
-    return { ...(await finish(worker, m.path, dir)), steps: cfg.steps, train_s: resumed.elapsed_s + train_s, tokens_per_s: tokens / Math.max(train_s, 1e-9), backend: 'torch', world_size: world };
+    return { ...(await finish(worker, m.path, dir)), steps: cfg.steps, train_s: resumed.elapsed_s + train_s, tokens_per_s: tokens / Math.max(train_s, 1e-9), ...ran };
   } finally {
     await worker.close();
   }
@@ -141,7 +143,7 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
   const G = cfg.group_size;
   const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeRewardAsync(r.name, r.params) }));
   const logFile = join(dir, 'log.jsonl');
-  const { worker, resumed, world } = await open(m, cfg, seed, dir, logFile);
+  const { worker, resumed, ran } = await open(m, cfg, seed, dir, logFile);
   const progress = new Progress({ label: 'grpo (torch)', total: cfg.steps, unit: 'steps', logFile: join(dir, 'progress.jsonl') });
   progress.resumeAt(resumed.step);
   const order = new Rng(`grpo-order/${seed}`).shuffle([...prompts.keys()]);
@@ -210,7 +212,7 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
       if ((step + 1) % cfg.checkpoint_every === 0 || step === cfg.steps - 1) await checkpoint(worker, dir, step + 1, row.elapsed_s);
     }
     const train_s = resumed.elapsed_s + (Date.now() - t0) / 1000;
-    return { ...(await finish(worker, m.path, dir)), steps: cfg.steps, train_s, sample_tokens_per_s: sampled / Math.max(sampleSecs, 1e-9), backend: 'torch', world_size: world };
+    return { ...(await finish(worker, m.path, dir)), steps: cfg.steps, train_s, sample_tokens_per_s: sampled / Math.max(sampleSecs, 1e-9), ...ran };
   } finally {
     await worker.close();
   }
