@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-.torchbundle}
 mkdir -p "$out"
-commit="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD || echo -dirty)"
+commit="$(git rev-parse HEAD)$(git diff --quiet HEAD || echo -dirty)"
 banner="import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
 for entry in src/cli.ts:reprise.mjs bench/torch-e2e.ts:torch-e2e.mjs; do
   npx esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 --external:webgpu \
