@@ -27,7 +27,7 @@ if ! command -v node >/dev/null; then
 fi
 command -v accelerate >/dev/null || export REPRISE_ACCELERATE="python3 -m accelerate.commands.launch"
 export REPRISE_WORKER_STDERR=1 TOKENIZERS_PARALLELISM=false
-R="node .torchbundle/reprise.mjs"
+R="node .torchbundle/cli.mjs"
 B="node .torchbundle/torch-e2e.mjs"
 PY="python3 scripts/device/torch_e2e.py"
 export OUT TMP R B PY  # the parts below run as `bash -c <function>` under timeout
@@ -56,7 +56,7 @@ except Exception: print(json.dumps(l[-500:]))')
 }
 
 for need in node python3; do command -v $need >/dev/null || { record setup failed 0 "\"$need is not on PATH\""; }; done
-[ -f .torchbundle/reprise.mjs ] || record setup failed 0 '".torchbundle/reprise.mjs is missing: run scripts/device/torch-bundle.sh and carry .torchbundle"'
+[ -f .torchbundle/cli.mjs ] || record setup failed 0 '".torchbundle/cli.mjs is missing: run scripts/device/torch-bundle.sh and carry .torchbundle"'
 python3 workers/torch/reprise_worker.py --check > "$OUT/logs/check.log" 2>&1 && record check ok 0 "$(cat "$OUT/logs/check.log")" || record check failed 0 "$(tail -n1 "$OUT/logs/check.log")"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/logs/gpu.log" 2>&1
 
