@@ -24,7 +24,7 @@ import { packBatch, type PackedBatch } from './batch.js';
 import { batchIndices } from './sft.js';
 import { groupAdvantages, tokenWeights } from './grpo-loss.js';
 import { lrAt } from './schedule.js';
-import { Generated, Logprobs, Loaded, Saved, Stepped, TorchWorker } from './torch-worker.js';
+import { TorchWorker } from './torch-worker.js';
 import type { GrpoPrompt } from './grpo.js';
 
 export interface TorchStageModel {
@@ -73,7 +73,7 @@ async function open(m: TorchStageModel, cfg: SftConfig | GrpoConfig, seed: numbe
     const last = lastCheckpoint(dir);
     const optimizer = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay };
     if (cfg.optimizer !== 'adamw') throw new InputError(`backend torch trains with AdamW; optimizer ${cfg.optimizer} is tfjs only`, { field: 'optimizer' });
-    await worker.request('load', { path: m.path, dtype: 'float32', seed, lora: m.lora, optimizer, ...(last ? { adapter: last.dir, optimizer_state: join(last.dir, 'optimizer.pt') } : {}) }, Loaded);
+    await worker.load({ path: m.path, dtype: 'float32', seed, lora: m.lora, optimizer, ...(last ? { adapter: last.dir, optimizer_state: join(last.dir, 'optimizer.pt') } : {}) });
     const { rows } = readJsonlTolerant<{ step: number }>(logFile);
     writeJsonlAtomic(logFile, last ? rows.filter((r) => r.step < last.step) : []);
     const ran = { backend: 'torch' as const, world_size: hello.world_size, device: hello.device, mixed_precision: hello.mixed_precision, versions: { python: hello.python, ...hello.versions } };
@@ -87,7 +87,7 @@ async function open(m: TorchStageModel, cfg: SftConfig | GrpoConfig, seed: numbe
 async function checkpoint(worker: TorchWorker, dir: string, step: number, elapsed_s: number): Promise<void> {
   // one already there is a killed run's, written after the checkpoint this run resumed from
   rmSync(join(dir, `ckpt-${step}`), { recursive: true, force: true });
-  await worker.request('save', { path: join(dir, `ckpt-${step}`), optimizer: true, state: { step, elapsed_s } }, Saved);
+  await worker.save({ path: join(dir, `ckpt-${step}`), optimizer: true, state: { step, elapsed_s } });
   for (const f of readdirSync(dir)) if (/^ckpt-\d+$/.test(f) && f !== `ckpt-${step}`) rmSync(join(dir, f), { recursive: true, force: true });
 }
 
@@ -95,7 +95,7 @@ async function finish(worker: TorchWorker, base: string, dir: string): Promise<{
   const adapter = join(dir, 'adapter');
   const merged = join(dir, 'model');
   for (const p of [adapter, merged]) rmSync(p, { recursive: true, force: true }); // a run killed while saving
-  await worker.request('save', { path: adapter, merged }, Saved);
+  await worker.save({ path: adapter, merged });
   for (const f of TOKENIZER_FILES) if (existsSync(join(base, f)) && !existsSync(join(merged, f))) copyFileSync(join(base, f), join(merged, f));
   return { adapter, merged };
 }
@@ -115,7 +115,7 @@ export async function torchSftStage(m: TorchStageModel, cfg: SftConfig, seed: nu
       const batch = packBatch(batchIndices(step, cfg.batch_size, examples.length, seed).map((i) => examples[i]), codec.pad, maxContext);
       const lr = lrAt(step, schedule);
       const ts = Date.now();
-      const r = await worker.request('step', { ...batchBody(batch), loss: 'sft', lr, grad_clip: cfg.grad_clip }, Stepped);
+      const r = await worker.step({ ...batchBody(batch), loss: 'sft', lr, grad_clip: cfg.grad_clip });
       const stepS = (Date.now() - ts) / 1000;
       const n = batch.mask.reduce((a, b) => a + b, 0);
       tokens += n;
@@ -160,7 +160,7 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
       const ps = Array.from({ length: cfg.prompts_per_step }, (_, i) => prompts[order[(step * cfg.prompts_per_step + i) % order.length]]);
       const promptIds = ps.flatMap((p) => Array<number[]>(G).fill(codec.encodePrompt(p.messages)));
       const ts = Date.now();
-      const gen = await worker.request('generate', { prompts: promptIds, seeds: promptIds.map((_, i) => sampleSeed(seed, step, i)), temperature: cfg.temperature, top_p: cfg.top_p, max_tokens: cfg.max_tokens, eos_ids: codec.eosIds, micro_batch: mb }, Generated);
+      const gen = await worker.generate({ prompts: promptIds, seeds: promptIds.map((_, i) => sampleSeed(seed, step, i)), temperature: cfg.temperature, top_p: cfg.top_p, max_tokens: cfg.max_tokens, eos_ids: codec.eosIds, micro_batch: mb });
       const sampleS = (Date.now() - ts) / 1000;
       sampleSecs += sampleS;
       // 2. rewards, per function and weighted total
@@ -179,7 +179,7 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
       for (let s = 0; s < batch.B; s++) advTok.fill(adv[s], s * batch.T, (s + 1) * batch.T);
       const weights = tokenWeights(batch.mask, batch.B, batch.T, cfg.loss_type, cfg.max_tokens);
       sampled += batch.mask.reduce((a, b) => a + b, 0);
-      const lp = (adapter: boolean) => worker.request('logprobs', { ...batchBody(batch), temperature: cfg.temperature, micro_batch: mb, adapter }, Logprobs).then((r) => r.logprobs);
+      const lp = (adapter: boolean) => worker.logprobs({ ...batchBody(batch), temperature: cfg.temperature, micro_batch: mb, adapter });
       const oldLogp = cfg.ppo_epochs > 1 ? await lp(true) : undefined;
       const refLogp = cfg.beta > 0 ? await lp(false) : undefined;
       const lr = lrAt(step, schedule);
@@ -187,7 +187,7 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
       const agg = { loss: 0, grad_norm: 0, clip_frac: 0, kl: 0, entropy: 0, step_s: 0, peak: 0 };
       for (let epoch = 0; epoch < cfg.ppo_epochs; epoch++) {
         const tsStep = Date.now();
-        const r = await worker.request('step', { ...batchBody(batch), loss: 'grpo', adv: flat(advTok), weights: flat(weights), old_logp: oldLogp, ref_logp: refLogp, settings, micro_batch: mb, lr, grad_clip: cfg.grad_clip }, Stepped);
+        const r = await worker.step({ ...batchBody(batch), loss: 'grpo', adv: flat(advTok), weights: flat(weights), old_logp: oldLogp, ref_logp: refLogp, settings, micro_batch: mb, lr, grad_clip: cfg.grad_clip });
         agg.step_s += (Date.now() - tsStep) / 1000;
         for (const k of ['loss', 'grad_norm', 'clip_frac'] as const) agg[k] += r[k] / cfg.ppo_epochs;
         if (epoch === 0) Object.assign(agg, { kl: r.kl, entropy: r.entropy });

@@ -107,6 +107,60 @@ export const Logprobs = z.object({ logprobs: z.array(z.number()) });
 export const Stepped = z.object({ loss: z.number(), grad_norm: z.number(), clip_frac: z.number(), kl: z.number(), entropy: z.number(), peak_mem_bytes: z.number().optional() });
 export const Saved = z.object({ path: z.string(), files: z.array(z.string()), layout: z.enum(['peft', 'hf']), merged: z.object({ path: z.string(), files: z.array(z.string()) }).optional() });
 
+/** Flat row-major [B, T] arrays, as PackedBatch holds them. */
+export interface BatchBody {
+  B: number;
+  T: number;
+  inputs: number[];
+  targets: number[];
+  mask?: number[];
+}
+export interface LoadRequest {
+  path: string;
+  dtype: 'float32' | 'bfloat16' | 'float16';
+  seed?: number;
+  lora?: { r: number; lora_alpha: number; lora_dropout: number; target_modules: string[] | string; use_rslora: boolean };
+  /** A PEFT checkpoint directory to continue from, and its optimizer.pt. */
+  adapter?: string;
+  optimizer_state?: string;
+  optimizer?: { lr: number; beta1: number; beta2: number; eps: number; weight_decay: number };
+}
+export interface GenerateRequest {
+  prompts: number[][];
+  seeds: number[];
+  max_tokens: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  eos_ids?: readonly number[];
+  stop_ids?: readonly number[];
+  adapter?: boolean;
+  micro_batch?: number;
+}
+export interface LogprobsRequest extends BatchBody {
+  temperature?: number;
+  micro_batch?: number;
+  adapter?: boolean;
+}
+export interface StepRequest extends BatchBody {
+  mask: number[];
+  loss: 'sft' | 'grpo';
+  lr?: number;
+  grad_clip?: number;
+  micro_batch?: number;
+  adv?: number[];
+  weights?: number[];
+  old_logp?: number[];
+  ref_logp?: number[];
+  settings?: { loss_type: string; max_tokens: number; epsilon_low: number; epsilon_high: number; beta: number; temperature: number };
+}
+export interface SaveRequest {
+  path: string;
+  merged?: string;
+  optimizer?: boolean;
+  state?: Record<string, unknown>;
+}
+
 function tail(text: string, n = 20): string {
   const lines = text.trimEnd().split('\n').filter((l) => l.trim());
   return lines.length ? '\n  ' + lines.slice(-n).join('\n  ') : ' (no output)';
@@ -120,7 +174,7 @@ export function failedRank(stderr: string): number | undefined {
 
 export interface StartOptions {
   accelerateConfig?: string;
-  /** Seconds an answer may take before the worker is killed (default 1800). */
+  /** Seconds an answer may take before the worker is killed (default REPRISE_WORKER_TIMEOUT, else 1800). */
   timeoutS?: number;
   env?: Record<string, string>;
 }
@@ -219,6 +273,12 @@ export class TorchWorker {
       this.proc.stdin!.write(JSON.stringify({ id, cmd, ...body }) + '\n');
     });
   }
+
+  load = (r: LoadRequest) => this.request('load', { ...r }, Loaded);
+  generate = (r: GenerateRequest) => this.request('generate', { ...r }, Generated);
+  logprobs = (r: LogprobsRequest) => this.request('logprobs', { ...r }, Logprobs).then((x) => x.logprobs);
+  step = (r: StepRequest) => this.request('step', { ...r }, Stepped);
+  save = (r: SaveRequest) => this.request('save', { ...r }, Saved);
 
   private kill(): void {
     try {
