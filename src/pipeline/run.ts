@@ -7,6 +7,7 @@ import { loadRecipe, placementIssues, withTrainPlacement, type LoadedRecipe, typ
 import { FAMILIES } from '../../datagen/index.js';
 import { RegistryError } from '../util/errors.js';
 import { checkRewardNames, referenceAnswerIssues } from '../train/rewards-check.js';
+import { accelerateConfigIssues } from '../train/torch-worker.js';
 import { sha256, sha256File } from '../util/hash.js';
 import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
@@ -40,7 +41,7 @@ export interface RunOptions {
 export function validateRecipe(path: string, sets: readonly string[] = []) {
   return loadRecipe(path, (r) => {
     const issues = r.grpo ? checkRewardNames(r.grpo.rewards, ['grpo', 'rewards']) : [];
-    issues.push(...placementIssues(r, (p) => existsSync(resolve(p))));
+    issues.push(...placementIssues(r, (p) => existsSync(resolve(p))), ...accelerateConfigIssues(r));
     if (r.grpo?.from === 'sft' && !r.sft) issues.push({ path: ['grpo', 'from'], message: 'GRPO starts from "sft" but the recipe has no sft stage; add one, or start from "base" (R1-Zero)' });
     if (!FAMILIES[r.datagen.generator]) issues.push({ path: ['datagen', 'generator'], message: new RegistryError('dataset family', r.datagen.generator, Object.keys(FAMILIES)).message });
     const stages = ['base', ...(r.sft ? ['sft'] : []), ...(r.grpo ? ['grpo'] : [])];
@@ -105,8 +106,8 @@ export async function runRecipe(opts: RunOptions): Promise<RunSummary> {
   const { text, path } = loaded;
   const tfBackend = opts.backend === 'torch' ? undefined : opts.backend;
   const placed = withTrainPlacement(loaded.recipe, opts.backend === 'torch' ? 'torch' : undefined, opts.accelerateConfig && resolve(root, opts.accelerateConfig));
-  const flagIssue = placementIssues(placed, existsSync)[0];
-  if (flagIssue) throw new InputError(flagIssue.message, { file: path, field: flagIssue.path.join('.'), hint: 'set by --backend torch / --accelerate-config' });
+  const flagIssue = [...placementIssues(placed, existsSync), ...accelerateConfigIssues(placed)][0];
+  if (flagIssue) throw new InputError(flagIssue.message, { file: path, field: flagIssue.path.join('.'), hint: flagIssue.message.includes('hint:') ? undefined : 'set by --backend torch / --accelerate-config' });
   const withBackend = tfBackend ? { ...placed, backend: tfBackend } : placed;
   const recipe = withFamilyVerifier(withBackend);
   const runId = runIdOf(loaded, reportsDir, opts.newRun ?? false);

@@ -76,6 +76,20 @@ export function readAccelerateConfig(file: string): AccelerateConfig {
   return c;
 }
 
+/** The recipe's accelerate config files that cannot be used, as issues on the key (checked before any stage runs). */
+export function accelerateConfigIssues(r: { sft?: { accelerate_config?: string }; grpo?: { accelerate_config?: string } }): { path: string[]; message: string }[] {
+  return (['sft', 'grpo'] as const).flatMap((stage) => {
+    const f = r[stage]?.accelerate_config;
+    if (!f || !existsSync(f)) return []; // a missing file is placementIssues'
+    try {
+      readAccelerateConfig(f);
+      return [];
+    } catch (e) {
+      return [{ path: [stage, 'accelerate_config'], message: (e as Error).message }];
+    }
+  });
+}
+
 export interface Launch {
   command: string;
   args: string[];
