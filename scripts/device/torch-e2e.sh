@@ -9,6 +9,7 @@
 #   tfjs2t    a tfjs-saved LoRA checkpoint (merged and adapter) in transformers/peft: logits within 1e-4 of tfjs
 #   qwen05    reprise run --backend torch on a random Qwen2.5-0.5B-shaped model
 #   gloo      the tiny recipe on 1 and on 2 processes (torchrun, gloo, CPU): loss curves within 1e-5 relative
+#   ranks     2 gloo processes: a failure on rank 1 alone is one error naming it; a killed rank ends the worker
 #   resume    the tiny recipe (30 SFT steps) killed after its first SFT checkpoint, run again: it resumes from it
 # Writes $OUT/reports/bench/torch-<date>.json (step times, tokens/s, peak GPU memory, every part's result),
 # $OUT/reports/runs/* (the runs' summaries and curves) and $OUT/logs/*.log.
@@ -102,6 +103,8 @@ gloo() {
 }
 export -f gloo
 part gloo 110 bash -c gloo
+
+REPRISE_TORCH_DEVICE=cpu part ranks 90 python3 workers/torch/reprise_worker.py --self-test-ranks scripts/device/torch-e2e/accelerate-2proc-gloo.yaml tests/fixtures/hf/qwen2
 
 resume() {
   set -e

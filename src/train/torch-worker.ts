@@ -114,7 +114,7 @@ const Answer = z.union([
   z.object({ id: z.unknown(), ok: z.literal(false), error: WireError }),
 ]);
 
-export const Hello = z.object({ protocol: z.number(), worker: z.string(), python: z.string(), versions: z.record(z.string(), z.string()), world_size: z.number().int(), device: z.string(), mixed_precision: z.string() });
+export const Hello = z.object({ protocol: z.number(), worker: z.string(), python: z.string(), versions: z.record(z.string(), z.string()), world_size: z.number().int(), device: z.string(), mixed_precision: z.string(), pids: z.array(z.number().int()) });
 export const Loaded = z.object({ trainable: z.number(), total: z.number(), device: z.string(), dtype: z.string(), world_size: z.number() });
 export const Generated = z.object({ tokens: z.array(z.array(z.number().int())), finished: z.array(z.boolean()) });
 export const Logprobs = z.object({ logprobs: z.array(z.number()) });

@@ -1,10 +1,15 @@
-"""The worker's self-test: drives reprise_worker.py as a subprocess through hello, load (LoRA), generate,
-logprobs, grpo and sft steps, a bad request and save (adapter, merged model, optimizer state), and prints a summary."""
+"""The worker's self-tests. self_test drives reprise_worker.py as a subprocess through hello, load (LoRA), generate,
+logprobs, grpo and sft steps, a bad request and save (adapter, merged model, optimizer state). rank_test runs it
+under `accelerate launch` with a config of several processes and checks that a failure on rank 1 alone is one
+error naming rank 1, that the ranks go on after it, and that a killed rank is reported, not waited for forever."""
 import json
 import math
 import os
+import select
+import signal
 import subprocess
 import sys
+import time
 
 PROTOCOL_VERSION = 2
 
@@ -54,3 +59,44 @@ def self_test(worker, model_dir, out_dir):
     return {"ok": ok, "grpo_loss": g["loss"], "sft_loss": sf["loss"], "bad_request_error": err.get("error", {}).get("message"),
             "saved": saved, "generate": gen, "exit": p.returncode, "log": [{k: v for k, v in e.items() if k != "result" or e["cmd"] != "logprobs"} for e in log]}
 
+
+
+def rank_test(worker, config, model_dir):
+    env = {**os.environ, "REPRISE_RANK_TIMEOUT": os.environ.get("REPRISE_RANK_TIMEOUT", "30")}
+    p = subprocess.Popen([sys.executable, "-m", "accelerate.commands.launch", "--config_file", config, worker],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def call(req, timeout=300):
+        p.stdin.write(json.dumps(req) + "\n")
+        p.stdin.flush()
+        ready, _, _ = select.select([p.stdout], [], [], timeout)
+        line = p.stdout.readline() if ready else None
+        return json.loads(line) if line else None
+
+    out = {}
+    hello = call({"id": 1, "cmd": "hello", "protocol": PROTOCOL_VERSION})["result"]
+    out["world_size"], out["pids"] = hello["world_size"], hello["pids"]
+    out["load"] = call({"id": 2, "cmd": "load", "path": model_dir, "dtype": "float32", "seed": 0,
+                        "lora": {"r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"]}})["ok"]
+    T = 6
+    good = [[1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12]]
+    bad = [good[0], [7, 8, 10 ** 6, 10, 11, 12]]  # an id outside the vocabulary, in rank 1's row only
+    flat = lambda x: [v for r in x for v in r]  # noqa: E731
+    err = call({"id": 3, "cmd": "logprobs", "B": 2, "T": T, "inputs": flat(bad), "targets": flat(good)})
+    out["rank1_failure"] = err and err.get("error")
+    after = call({"id": 4, "cmd": "logprobs", "B": 2, "T": T, "inputs": flat(good), "targets": flat(good)})
+    out["after_failure_ok"] = bool(after and after["ok"] and len(after["result"]["logprobs"]) == 2 * T)
+    os.kill(hello["pids"][1], signal.SIGKILL)
+    t0 = time.time()
+    try:
+        dead = call({"id": 5, "cmd": "logprobs", "B": 2, "T": T, "inputs": flat(good), "targets": flat(good)}, timeout=120)
+    except (BrokenPipeError, ValueError):
+        dead = None
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    out["after_kill"] = {"answer": dead, "seconds": round(time.time() - t0, 1), "launcher_exit": p.returncode}
+    out["ok"] = (out["world_size"] == 2 and out["load"] and bool(out["rank1_failure"]) and out["rank1_failure"]["rank"] == 1
+                 and out["after_failure_ok"] and p.returncode not in (None, 0) and time.time() - t0 < 180)
+    return out

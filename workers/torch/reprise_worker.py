@@ -92,7 +92,8 @@ class Worker:
         if want is not None and want != PROTOCOL_VERSION:
             raise WorkerError("E_PROTOCOL", f"client speaks protocol {want}, this worker speaks {PROTOCOL_VERSION}")
         return {"protocol": PROTOCOL_VERSION, "worker": WORKER_VERSION, **rep, "world_size": self.comm.world,
-                "device": str(self.device), "dist_backend": self.comm.backend, "mixed_precision": self.mixed_precision}
+                "device": str(self.device), "dist_backend": self.comm.backend, "mixed_precision": self.mixed_precision,
+                "pids": self.comm.all_gather(os.getpid())}
 
     def load(self, req):
         self.guard(lambda: self._load(req))
@@ -383,9 +384,10 @@ def main(argv):
         rep = dependency_report()
         print(json.dumps(rep))
         return 3 if rep["missing"] else 0
-    if len(argv) > 1 and argv[1] == "--self-test":
-        from reprise_selftest import self_test
-        out = self_test(os.path.abspath(__file__), argv[2], argv[3])
+    if len(argv) > 1 and argv[1] in ("--self-test", "--self-test-ranks"):
+        import reprise_selftest
+        fn = reprise_selftest.self_test if argv[1] == "--self-test" else reprise_selftest.rank_test
+        out = fn(os.path.abspath(__file__), argv[2], argv[3])
         print(json.dumps(out))
         return 0 if out["ok"] else 1
     # the protocol owns stdout: anything the libraries print goes to stderr (and every rank but 0 writes nothing)
