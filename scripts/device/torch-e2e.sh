@@ -104,7 +104,7 @@ gloo() {
 export -f gloo
 part gloo 110 bash -c gloo
 
-REPRISE_TORCH_DEVICE=cpu part ranks 90 python3 workers/torch/reprise_worker.py --self-test-ranks scripts/device/torch-e2e/accelerate-2proc-gloo.yaml tests/fixtures/hf/qwen2
+part ranks 90 env REPRISE_TORCH_DEVICE=cpu python3 workers/torch/reprise_worker.py --self-test-ranks scripts/device/torch-e2e/accelerate-2proc-gloo.yaml tests/fixtures/hf/qwen2
 
 resume() {
   set -e
