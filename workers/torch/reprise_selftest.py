@@ -74,7 +74,11 @@ def rank_test(worker, config, model_dir):
         return json.loads(line) if line else None
 
     out = {}
-    hello = call({"id": 1, "cmd": "hello", "protocol": PROTOCOL_VERSION})["result"]
+    answer = call({"id": 1, "cmd": "hello", "protocol": PROTOCOL_VERSION})
+    if not answer or not answer["ok"]:
+        p.kill()
+        return {"ok": False, "why": "no hello from the ranks (their stderr is above)", "answer": answer, "launcher_exit": p.wait()}
+    hello = answer["result"]
     out["world_size"], out["pids"] = hello["world_size"], hello["pids"]
     out["load"] = call({"id": 2, "cmd": "load", "path": model_dir, "dtype": "float32", "seed": 0,
                         "lora": {"r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"]}})["ok"]
