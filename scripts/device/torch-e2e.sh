@@ -64,7 +64,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > 
 
 part selftest 60 python3 workers/torch/reprise_worker.py --self-test tests/fixtures/hf/qwen2 "$TMP/selftest"
 
-part tiny 110 $R run scripts/device/torch-e2e/tiny.yaml --work-dir "$TMP/tiny" --reports "$OUT/reports" --json
+part tiny 110 $R run scripts/device/torch-e2e/tiny.yaml --work-dir "$TMP/tiny" --reports "$OUT/reports"
 
 sft_dir=$(ls -d "$TMP"/tiny/stages/sft-* 2>/dev/null | head -n1)
 t2tfjs() {
@@ -90,7 +90,7 @@ part tfjs2t 60 bash -c tfjs2t
 qwen05() {
   set -e
   $PY make-model .reprise/qwen05-random tests/fixtures/hf/qwen2 "${QWEN05_VOCAB:-360}"
-  $R run scripts/device/torch-e2e/qwen05.yaml --backend torch --work-dir "$TMP/qwen05" --reports "$OUT/reports" --json
+  $R run scripts/device/torch-e2e/qwen05.yaml --backend torch --work-dir "$TMP/qwen05" --reports "$OUT/reports"
 }
 export -f qwen05
 part qwen05 150 bash -c qwen05
