@@ -33,6 +33,13 @@ B="node .torchbundle/torch-e2e.mjs"
 PY="python3 scripts/device/torch_e2e.py"
 export OUT TMP R B PY  # the parts below run as `bash -c <function>` under timeout
 
+# the last line of a file as JSON: itself when it is JSON, else as a string
+last_json() {
+  tail -n 1 "$1" 2>/dev/null | python3 -c 'import json,sys; l=sys.stdin.read().strip()
+try: json.loads(l); print(l)
+except Exception: print(json.dumps(l[-500:]))'
+}
+
 record() { # name status seconds detail-json
   printf '{"part":"%s","status":"%s","seconds":%s,"detail":%s}\n' "$1" "$2" "$3" "${4:-null}" >> "$PARTS"
   echo "== $1: $2 ($3 s)"
@@ -50,16 +57,14 @@ part() {
   local rc=$?
   local secs=$(($(date +%s) - t))
   local last
-  last=$(tail -n 1 "$OUT/logs/$name.log" | python3 -c 'import json,sys; l=sys.stdin.read().strip()
-try: json.loads(l); print(l)
-except Exception: print(json.dumps(l[-500:]))')
+  last=$(last_json "$OUT/logs/$name.log")
   if [ $rc -eq 0 ]; then record "$name" ok "$secs" "$last"; elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then record "$name" timeout "$secs" "$last"; else record "$name" "failed rc=$rc" "$secs" "$last"; fi
   return $rc
 }
 
 for need in node python3; do command -v $need >/dev/null || { record setup failed 0 "\"$need is not on PATH\""; }; done
 [ -f .torchbundle/cli.mjs ] || record setup failed 0 '".torchbundle/cli.mjs is missing: run scripts/device/torch-bundle.sh and carry .torchbundle"'
-python3 workers/torch/reprise_worker.py --check > "$OUT/logs/check.log" 2>&1 && record check ok 0 "$(cat "$OUT/logs/check.log")" || record check failed 0 "$(tail -n1 "$OUT/logs/check.log")"
+python3 workers/torch/reprise_worker.py --check > "$OUT/logs/check.log" 2>&1 && record check ok 0 "$(last_json "$OUT/logs/check.log")" || record check failed 0 "$(last_json "$OUT/logs/check.log")"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/logs/gpu.log" 2>&1
 
 part selftest 60 python3 workers/torch/reprise_worker.py --self-test tests/fixtures/hf/qwen2 "$TMP/selftest"
@@ -137,7 +142,12 @@ $PY summary "$TMP/figures.json" tiny="$TMP/tiny" qwen05="$TMP/qwen05" gloo_1proc
 python3 - "$TMP/figures.json" "$PARTS" "$OUT/logs/gpu.log" "$TMP/report-in.json" <<'EOF'
 import json, sys
 figs = json.load(open(sys.argv[1])) if __import__("os").path.exists(sys.argv[1]) else {}
-parts = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+def parse(l):
+    try:
+        return json.loads(l)
+    except ValueError:
+        return {"unparsed": l}
+parts = [parse(l) for l in open(sys.argv[2]) if l.strip()]
 gpu = open(sys.argv[3]).read().strip()
 try:
     import torch, transformers, peft, accelerate
