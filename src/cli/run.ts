@@ -5,12 +5,12 @@ import { runRecipe } from '../pipeline/run.js';
 import { validateRecipe } from '../pipeline/recipe-data.js';
 import type { RunSummary } from '../eval/results.js';
 import { formatDuration } from '../util/progress.js';
-import { backendFlag } from '../config/recipe.js';
+import { runBackendFlag } from '../config/recipe.js';
 
-export async function runCommand(recipe: string, opts: { force?: boolean; json?: boolean; reports: string; workDir: string; set?: string[]; newRun?: boolean; backend?: string; endpoint?: string; model?: string; dataDir?: string }): Promise<void> {
+export async function runCommand(recipe: string, opts: { force?: boolean; json?: boolean; reports: string; workDir: string; set?: string[]; newRun?: boolean; backend?: string; accelerateConfig?: string; endpoint?: string; model?: string; dataDir?: string }): Promise<void> {
   const t0 = Date.now();
   const endpoint = opts.endpoint || opts.model ? { url: opts.endpoint, model: opts.model } : undefined;
-  const s = await runRecipe({ recipePath: recipe, force: opts.force, reportsDir: opts.reports, workDir: opts.workDir, sets: opts.set ?? [], newRun: opts.newRun, backend: backendFlag(opts.backend), endpoint, dataDir: opts.dataDir });
+  const s = await runRecipe({ recipePath: recipe, force: opts.force, reportsDir: opts.reports, workDir: opts.workDir, sets: opts.set ?? [], newRun: opts.newRun, backend: runBackendFlag(opts.backend), accelerateConfig: opts.accelerateConfig, endpoint, dataDir: opts.dataDir });
   process.stderr.write(summaryText(s, (Date.now() - t0) / 1000, opts.reports));
   if (opts.json) process.stdout.write(JSON.stringify(jsonSummary(s), null, 2) + '\n');
 }

@@ -73,6 +73,14 @@ const SftDataset = z.strictObject({
 });
 export type SftDataset = z.infer<typeof SftDataset>;
 
+/** Where a stage's tensor work runs (absent: tfjs); torch needs a Hugging Face model and a Python with torch (workers/torch). */
+export const TrainBackend = z.enum(['tfjs', 'torch']);
+const Placement = {
+  backend: TrainBackend.optional(),
+  /** An accelerate config file (processes, machines, mixed precision) the torch worker is launched with; relative to the working directory. */
+  accelerate_config: z.string().min(1).optional(),
+};
+
 const Optim = {
   optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
   lr: z.number().positive(),
@@ -88,6 +96,7 @@ const Sft = z.strictObject({
   steps: positiveInt,
   batch_size: size(4096),
   ...Optim,
+  ...Placement,
   checkpoint_every: positiveInt.default(50),
   log_every: positiveInt.default(10),
   /** The model it starts from: the base (the only choice; stated for readers of version-2 recipes). */
@@ -108,6 +117,7 @@ const Grpo = z.strictObject({
   top_p: z.number().gt(0).max(1).default(1),
   max_tokens: size(32768),
   ...Optim,
+  ...Placement,
   /** KL coefficient to the reference (SFT) model; 0 turns the reference off. */
   beta: z.number().nonnegative().default(0),
   epsilon: z.number().positive().default(0.2),
@@ -157,6 +167,32 @@ export function backendFlag(v: string | undefined): Backend | undefined {
   const r = Backend.safeParse(v);
   if (!r.success) throw new InputError(`--backend must be one of ${Backend.options.join(', ')}, got "${v}"`, { field: 'backend' });
   return r.data;
+}
+
+/** `reprise run --backend`: a tfjs backend, or torch (the sft and grpo stages' backend). */
+export function runBackendFlag(v: string | undefined): Backend | 'torch' | undefined {
+  if (v === undefined || v === 'torch') return v;
+  if (!Backend.safeParse(v).success) throw new InputError(`--backend must be one of ${[...Backend.options, 'torch'].join(', ')}, got "${v}"`, { field: 'backend' });
+  return backendFlag(v);
+}
+
+/** Stages placed on torch need a Hugging Face model, and a named accelerate config must exist. */
+export function placementIssues(r: Recipe, exists: (path: string) => boolean): ExtraCheck[] {
+  const issues: ExtraCheck[] = [];
+  for (const stage of ['sft', 'grpo'] as const) {
+    const c = r[stage];
+    if (c?.backend === 'torch' && !('path' in r.model)) issues.push({ path: [stage, 'backend'], message: 'backend torch trains Hugging Face models (model: {path, lora}); this recipe\'s model is our GPT, which trains on tfjs' });
+    if (c?.accelerate_config && c.backend !== 'torch') issues.push({ path: [stage, 'accelerate_config'], message: 'accelerate_config is for backend: torch' });
+    if (c?.accelerate_config && !exists(c.accelerate_config)) issues.push({ path: [stage, 'accelerate_config'], message: `no such file: ${c.accelerate_config} (paths are relative to the working directory)` });
+  }
+  return issues;
+}
+
+/** A recipe with `--backend torch` / `--accelerate-config` applied to its training stages. */
+export function withTrainPlacement(r: Recipe, backend: 'torch' | undefined, accelerateConfig: string | undefined): Recipe {
+  if (!backend && !accelerateConfig) return r;
+  const put = <T extends object>(c: T | undefined) => c && { ...c, ...(backend ? { backend } : {}), ...(accelerateConfig ? { accelerate_config: accelerateConfig } : {}) };
+  return { ...r, sft: put(r.sft), grpo: put(r.grpo) };
 }
 
 export const Recipe = z.strictObject({

@@ -3,7 +3,8 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { evalBenchmarks, loadRecipe, modelKind, TEST_SPLIT, type Recipe } from '../config/recipe.js';
+import { evalBenchmarks, loadRecipe, modelKind, placementIssues, TEST_SPLIT, type Recipe } from '../config/recipe.js';
+import { accelerateConfigIssues } from '../train/torch-worker.js';
 import { listSpecs, evalsDir, type EvalSpec } from '../config/eval-spec.js';
 import { parseYaml } from '../config/yaml.js';
 import { FAMILIES } from '../../datagen/index.js';
@@ -53,7 +54,7 @@ function wiringIssues(r: Recipe): Issue[] {
 export function validateRecipe(path: string, sets: readonly string[] = []) {
   return loadRecipe(path, (r) => {
     const issues = r.grpo ? checkRewardNames(r.grpo.rewards, ['grpo', 'rewards']) : [];
-    issues.push(...wiringIssues(r));
+    issues.push(...wiringIssues(r), ...placementIssues(r, (p) => existsSync(resolve(p))), ...accelerateConfigIssues(r));
     if (r.grpo?.from === 'sft' && !r.sft) issues.push({ path: ['grpo', 'from'], message: 'GRPO starts from "sft" but the recipe has no sft stage; add one, or start from "base" (R1-Zero)' });
     if (r.datagen && !FAMILIES[r.datagen.generator]) issues.push({ path: ['datagen', 'generator'], message: new RegistryError('dataset family', r.datagen.generator, Object.keys(FAMILIES)).message });
     const stages = ['base', ...(r.sft ? ['sft'] : []), ...(r.grpo ? ['grpo'] : [])];

@@ -3,7 +3,8 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { evalBenchmarks, modelKind, TEST_SPLIT, type LoadedRecipe, type Recipe } from '../config/recipe.js';
+import { evalBenchmarks, modelKind, placementIssues, withTrainPlacement, TEST_SPLIT, type LoadedRecipe, type Recipe } from '../config/recipe.js';
+import { accelerateConfigIssues } from '../train/torch-worker.js';
 import { loadSpec } from '../config/eval-spec.js';
 import { FAMILIES } from '../../datagen/index.js';
 import { sha256File } from '../util/hash.js';
@@ -29,8 +30,10 @@ export interface RunOptions {
   sets?: string[];
   /** Keep a changed recipe's run beside the earlier one instead of refusing (E_RECIPE_CHANGED). */
   newRun?: boolean;
-  /** Overrides the recipe's backend (`reprise run --backend`). */
-  backend?: Recipe['backend'];
+  /** Overrides the recipe's backend (`reprise run --backend`); torch: the sft and grpo stages'. */
+  backend?: Recipe['backend'] | 'torch';
+  /** `--accelerate-config`: the sft and grpo stages' accelerate_config. */
+  accelerateConfig?: string;
   /** Where benchmark files are (default: $REPRISE_DATA_DIR, else .reprise/data). */
   dataDir?: string;
   /** Overrides an endpoint model's URL and name (`reprise run --endpoint URL --model NAME`). */
@@ -39,7 +42,11 @@ export interface RunOptions {
 
 /** The recipe with --backend, --endpoint and --model applied (only an endpoint model takes the latter two). */
 function withFlags(r: Recipe, opts: RunOptions, file: string): Recipe {
-  const out = opts.backend ? { ...r, backend: opts.backend } : r;
+  const tfBackend = opts.backend === 'torch' ? undefined : opts.backend;
+  const placed = withTrainPlacement(r, opts.backend === 'torch' ? 'torch' : undefined, opts.accelerateConfig && resolve(opts.root ?? process.cwd(), opts.accelerateConfig));
+  const flagIssue = [...placementIssues(placed, existsSync), ...accelerateConfigIssues(placed)][0];
+  if (flagIssue) throw new InputError(flagIssue.message, { file, field: flagIssue.path.join('.'), hint: flagIssue.message.includes('hint:') ? undefined : 'set by --backend torch / --accelerate-config' });
+  const out = tfBackend ? { ...placed, backend: tfBackend } : placed;
   const e = opts.endpoint;
   if (!e?.url && !e?.model) return out;
   if (!('endpoint' in r.model)) throw new InputError('--endpoint and --model apply to a recipe whose model is an endpoint (model: {endpoint, name})', { file, field: 'model', hint: 'an eval-only recipe such as recipes/r1-distill-eval/v1.yaml' });
