@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRecipe, runBackendFlag, withTrainPlacement } from '../../src/config/recipe.js';
-import { validateRecipe } from '../../src/pipeline/run.js';
+import { validateRecipe } from '../../src/pipeline/recipe-data.js';
 
 const hf = 'tests/fixtures/tiny-hf-recipe.yaml';
 const gpt = 'tests/fixtures/tiny-recipe.yaml';
