@@ -9,8 +9,8 @@ import { findEval } from './eval-store.js';
 import { evalPage } from './matrix-page.js';
 import { CSP, errorPage, notFoundPage } from './pages.js';
 import { runPage, type CurveView } from './run-page.js';
-import { parseFilter, samplesPage } from './samples-page.js';
-import { createReportStore, findModel, findRun, readCurve } from './store.js';
+import { benchChoicePage, parseFilter, samplesPage } from './samples-page.js';
+import { createReportStore, findModel, findRun, modelsNamed, readCurve } from './store.js';
 import { openaiRoutes, type OpenAIRoutesOptions } from './openai-api.js';
 
 export interface AppOptions {
@@ -54,8 +54,14 @@ export function createApp({ reportsDir, openai }: AppOptions): Hono {
     const reports = store.load();
     const run = findRun(reports, c.req.param('id'));
     if (!run) return c.html(notFoundPage('There is no run with that id.'), 404);
-    const model = findModel(run, c.req.param('model'));
-    if (!model) return c.html(notFoundPage(`Run ${run.id} has no model of that name.`), 404);
+    const name = c.req.param('model');
+    const bench = c.req.query('bench') || null;
+    const named = modelsNamed(run, name);
+    if (named.length === 0) return c.html(notFoundPage(`Run ${run.id} has no model of that name.`), 404);
+    // a link from before runs held several benchmarks names only the model: say which there are, guess none
+    if (!bench && named.length > 1) return c.html(benchChoicePage(run, named), 300);
+    const model = findModel(run, name, bench);
+    if (!model) return c.html(notFoundPage(`Run ${run.id} evaluated ${name} on ${named.map((m) => m.bench).join(', ')}, not on ${bench}.`), 404);
     const samples = store.samples(run, model);
     if (!samples) return c.html(notFoundPage(`The samples file of ${model.model} ${MISSING_SAMPLES}`), 404);
     return c.html(
@@ -74,10 +80,12 @@ export function createApp({ reportsDir, openai }: AppOptions): Hono {
 
   app.get('/compare', (c) => {
     const reports = store.load();
-    const a = parseRunModel(reports, c.req.query('a'));
-    if (!a) return c.html(notFoundPage('Name side a as ?a=<run>/<model> of a run that exists.'), 404);
+    const a = parseRunModel(reports, c.req.query('a'), c.req.query('bench'));
+    if (!a) return c.html(notFoundPage('Name side a as ?a=<run>/<model> of a run that exists, with &bench=<benchmark> where that run evaluated the model on several.'), 404);
     const candidates = compareCandidates(reports, a.run, a.model);
-    const b = parseRunModel(reports, c.req.query('b') ?? candidates[0]);
+    const qb = c.req.query('b') ?? candidates[0];
+    // side b on a's benchmark where its run has it there, else the only benchmark it has
+    const b = parseRunModel(reports, qb, a.model.bench) ?? parseRunModel(reports, qb);
     if (!b) return c.html(notFoundPage('Name side b as &b=<run>/<model> of a run that exists.'), 404);
     const sa = store.samples(a.run, a.model);
     const sb = store.samples(b.run, b.model);

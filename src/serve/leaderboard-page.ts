@@ -1,7 +1,7 @@
 // The leaderboard page: sortable, filterable table of reproduced numbers beside their references; works without JavaScript.
 
 import { html, raw } from 'hono/html';
-import { formatEstimate, formatPaired, layout, modelHref, pct, pickMetric, runHref, signedPts, warningsBlock, withQuery, type Html } from './pages.js';
+import { formatEstimate, formatPaired, heldOut, layout, linkBench, modelHref, pct, pickMetric, runHref, signedPts, warningsBlock, withQuery, type Html } from './pages.js';
 import { boardRows, filterOptions, recipeLabel, selectRows, TEXT_KEYS, type BoardQuery, type BoardRow, type SortKey } from './leaderboard.js';
 import type { Reports } from './store.js';
 import { matrixTable } from './matrix-page.js';
@@ -57,7 +57,7 @@ function refCells(r: BoardRow, href: string): string {
 // Rows are plain strings rather than nested html`` templates: at 6,000 rows that halves the render time.
 function rowHtml(r: BoardRow): string {
   const { run, m } = r;
-  const href = modelHref(run.id, m.model);
+  const href = modelHref(run.id, m.model, linkBench(run.summary.models, m));
   const cell = (text: string): string => (text === '—' ? '<td class="num">—</td>' : `<td class="num">${a(href, text)}</td>`);
   return (
     `<tr data-run="${esc(run.id)}" data-model="${esc(m.model)}" data-bench="${esc(m.bench)}"><td>${a(runHref(run.id), run.id)}</td><td>${esc(recipeLabel(run))}</td><td>${a(href, m.model)}</td><td>${esc(m.bench)}</td>\n` +
@@ -90,7 +90,7 @@ reproduces: a paper's where the run's summary names one, otherwise our earliest 
 ${
   withPaired.length
     ? html`<h2>Paired tests</h2>${withPaired.map(
-        (r) => html`<h3><a href="${runHref(r.id)}">${r.id}</a></h3><ul>${r.summary.paired.map((t) => html`<li>${formatPaired(t)}</li>`)}</ul>`,
+        (r) => html`<h3><a href="${runHref(r.id)}">${r.id}</a></h3><ul>${r.summary.paired.map((t) => html`<li>${formatPaired(t, heldOut(r.summary.models))}</li>`)}</ul>`,
       )}`
     : ''
 }`;

@@ -4,7 +4,7 @@
 import type { Estimate } from '../eval/results.js';
 import type { EvalResults, LoadedEval } from './eval-store.js';
 import { boardRows, recipeLabel, type RowReference } from './leaderboard.js';
-import { modelHref } from './pages.js';
+import { linkBench, modelHref } from './pages.js';
 import type { Reports } from './store.js';
 
 export interface MatrixCell {
@@ -61,7 +61,7 @@ export function buildMatrix(reports: Reports): { benches: string[]; rows: Matrix
     if (!r.cells.has(bench)) r.cells.set(bench, cell);
   };
   for (const b of boardRows(reports)) {
-    const href = modelHref(b.run.id, b.m.model);
+    const href = modelHref(b.run.id, b.m.model, linkBench(b.run.summary.models, b.m));
     const metric = b.ref?.est ? b.ref.metric : 'pass@1';
     put({ key: `run:${b.run.id}/${b.m.model}`, label: b.m.model, origin: `${recipeLabel(b.run)} · run ${b.run.id}`, href }, b.m.bench, { metric, est: b.m.metrics?.[metric], ref: b.ref, href });
   }

@@ -50,11 +50,20 @@ export function formatP(p: number): string {
   return p < 0.01 ? p.toFixed(4) : p.toFixed(3);
 }
 
-/** "grpo − sft on pass@1: +6.2 pts [3.1, 9.4], p = 0.0004 (paired sign-flip permutation), 200 problems" */
-export function formatPaired(t: PairedTest): string {
+/**
+ * "grpo − sft on pass@1: +6.2 pts [3.1, 9.4], p = 0.0004 (paired sign-flip permutation), 200 problems", with
+ * " of <bench>" after the metric when the test names its benchmark, or `heldOut` when it does not and one is given.
+ */
+export function formatPaired(t: PairedTest, heldOut?: string): string {
   const sign = t.mean_diff >= 0 ? '+' : '';
   const p = formatP(t.p_value);
-  return `${t.b} − ${t.a} on ${t.metric}: ${sign}${pts(t.mean_diff)} pts [${pts(t.lo)}, ${pts(t.hi)}], p ${p.startsWith('<') ? p : `= ${p}`} (${t.test}), ${t.n_problems} problems`;
+  const bench = t.bench ?? heldOut;
+  return `${t.b} − ${t.a} on ${t.metric}${bench ? ` of ${bench}` : ''}: ${sign}${pts(t.mean_diff)} pts [${pts(t.lo)}, ${pts(t.hi)}], p ${p.startsWith('<') ? p : `= ${p}`} (${t.test}), ${t.n_problems} problems`;
+}
+
+/** What a paired test without a bench was on (the recipe's held-out split), said only where a run has several benchmarks. */
+export function heldOut(models: readonly ModelResult[]): string | undefined {
+  return new Set(models.map((m) => m.bench)).size > 1 ? 'the held-out test split' : undefined;
 }
 
 /** Appends the non-empty parameters as a query string. */
@@ -66,11 +75,24 @@ export function withQuery(path: string, params: Record<string, string | number |
 }
 
 export const runHref = (id: string): string => `/runs/${encodeURIComponent(id)}`;
-export const modelHref = (id: string, model: string): string => `${runHref(id)}#model-${encodeURIComponent(model)}`;
-export const samplesHref = (id: string, model: string): string => `${runHref(id)}/samples/${encodeURIComponent(model)}`;
+
+/**
+ * The benchmark a link to m must name: null when m's run evaluates a model of that name on one benchmark only, so
+ * that links into single-benchmark runs keep the form they had before runs held several.
+ */
+export function linkBench(models: readonly ModelResult[], m: ModelResult): string | null {
+  return models.filter((x) => x.model === m.model).length > 1 ? m.bench : null;
+}
+
+/** The id of a model's section on its run page: "model-grpo", or "model-grpo@gsm8k/default" beside another bench. */
+export const modelAnchor = (model: string, bench: string | null = null): string => `model-${model}${bench === null ? '' : `@${bench}`}`;
+export const modelHref = (id: string, model: string, bench: string | null = null): string => `${runHref(id)}#${encodeURIComponent(modelAnchor(model, bench))}`;
+export const samplesHref = (id: string, model: string, bench: string | null = null, params: Record<string, string | number | null> = {}): string =>
+  withQuery(`${runHref(id)}/samples/${encodeURIComponent(model)}`, { bench, ...params });
 /** Run ids are directory names, so they hold no "/" and "<run>/<model>" splits unambiguously at the first one. */
 export const runModelKey = (id: string, model: string): string => `${id}/${model}`;
-export const compareHref = (problem: string, a: string, b: string): string => withQuery('/compare', { problem, a, b });
+/** `bench` picks side a's model where its run has it on several benchmarks; side b takes the same benchmark where it can. */
+export const compareHref = (problem: string, a: string, b: string, bench: string | null = null): string => withQuery('/compare', { problem, a, b, bench });
 
 /** The leaderboard's metric columns; a "maj@<k>" key stands in when there is no literal "maj@n". */
 export function pickMetric(m: ModelResult, col: 'pass@1' | 'greedy' | 'maj@n'): Estimate | undefined {

@@ -3,7 +3,7 @@
 import { html, raw } from 'hono/html';
 import type { ModelResult } from '../eval/results.js';
 import type { BoardRow } from './leaderboard.js';
-import { formatEstimate, formatPaired, layout, modelHref, pct, samplesHref, signedPts, type Html } from './pages.js';
+import { formatEstimate, formatPaired, heldOut, layout, linkBench, modelAnchor, modelHref, pct, samplesHref, signedPts, type Html } from './pages.js';
 import type { LoadedRun } from './store.js';
 
 export interface CurveView {
@@ -40,10 +40,11 @@ function evalTables(run: LoadedRun, rows: readonly BoardRow[]): Html {
     return html`<h3 id="bench-${bench}">${bench}</h3>
 <table class="eval"><thead><tr><th>model</th><th>stage</th>${metrics.map((k) => html`<th>${k}</th>`)}<th>n</th><th>reference</th><th>Δ</th><th>samples</th></tr></thead><tbody>
 ${mine.map(({ m, ref }) => {
+  const lb = linkBench(run.summary.models, m);
   const diff = ref?.diff === undefined ? '—' : html`${signedPts(ref.diff)} pts ${ref.inside ? html`<span class="in">✓ inside CI</span>` : html`<span class="out">✗ outside CI</span>`}`;
-  return html`<tr><td><a href="${modelHref(run.id, m.model)}">${m.model}</a></td><td>${m.stage}</td>${metrics.map((k) => html`<td class="num">${formatEstimate(m.metrics?.[k])}</td>`)}
+  return html`<tr><td><a href="${modelHref(run.id, m.model, lb)}">${m.model}</a></td><td>${m.stage}</td>${metrics.map((k) => html`<td class="num">${formatEstimate(m.metrics?.[k])}</td>`)}
 <td class="num">${m.n_problems} × ${m.n_samples}</td><td class="num">${ref ? `${pct(ref.value)}% ${ref.metric} · ${ref.source}` : '—'}</td><td class="num">${diff}</td>
-<td><a href="${samplesHref(run.id, m.model)}">browse</a></td></tr>`;
+<td><a href="${samplesHref(run.id, m.model, lb)}">browse</a></td></tr>`;
 })}</tbody></table>`;
   })}`;
 }
@@ -51,7 +52,8 @@ ${mine.map(({ m, ref }) => {
 function modelSection(run: LoadedRun, m: ModelResult): Html {
   const s = m.sampling;
   const c = m.counts;
-  return html`<section class="model" id="model-${m.model}"><h3>${m.model} <span class="muted">(stage ${m.stage}, bench ${m.bench})</span></h3>
+  const lb = linkBench(run.summary.models, m);
+  return html`<section class="model" id="${modelAnchor(m.model, lb)}"><h3>${m.model} <span class="muted">(stage ${m.stage}, bench ${m.bench})</span></h3>
 <table><tbody>
 <tr><th>checkpoint hash</th><td><code>${m.checkpoint_hash}</code></td></tr>
 <tr><th>bench</th><td>${m.bench}: ${m.n_problems} problems × ${m.n_samples} samples</td></tr>
@@ -65,7 +67,7 @@ ${Object.entries(m.metrics).map(
   ([k, e]) => html`<tr><td>${k}</td><td class="num">${formatEstimate(e)}</td><td class="num">${pct(e.se)} pts</td><td>${e.method}</td></tr>`,
 )}
 </tbody></table>
-<p><a href="${samplesHref(run.id, m.model)}">samples of ${m.model}</a> <span class="muted">(${m.samples_file})</span></p></section>`;
+<p><a href="${samplesHref(run.id, m.model, lb)}">samples of ${m.model}${lb === null ? '' : ` on ${lb}`}</a> <span class="muted">(${m.samples_file})</span></p></section>`;
 }
 
 function curvesBlock(run: LoadedRun, curves: readonly CurveView[]): Html {
@@ -104,7 +106,7 @@ export function runPage(run: LoadedRun, rows: readonly BoardRow[], curves: reado
 </tbody></table>
 <h2 id="eval">Eval results</h2>
 ${evalTables(run, rows)}
-${sm.paired.length ? html`<h2>Paired tests</h2><ul>${sm.paired.map((t) => html`<li>${formatPaired(t)}</li>`)}</ul>` : ''}
+${sm.paired.length ? html`<h2>Paired tests</h2><ul>${sm.paired.map((t) => html`<li>${formatPaired(t, heldOut(sm.models))}</li>`)}</ul>` : ''}
 <h2 id="curves">Training curves</h2>
 ${curvesBlock(run, curves)}
 <h2>Models</h2>

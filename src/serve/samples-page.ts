@@ -2,7 +2,7 @@
 
 import { html } from 'hono/html';
 import type { ModelResult } from '../eval/results.js';
-import { compareHref, layout, modelHref, runHref, runModelKey, samplesHref, withQuery, type Html } from './pages.js';
+import { compareHref, layout, linkBench, modelHref, runHref, runModelKey, samplesHref, type Html } from './pages.js';
 import type { LoadedRun, SampleRow } from './store.js';
 
 export const PAGE_SIZE = 50;
@@ -65,8 +65,9 @@ export interface SamplesView {
 
 export function samplesPage(v: SamplesView): Html {
   const { run, model: m, filter, problem } = v;
+  const bench = linkBench(run.summary.models, m);
   const url = (f: Filter, p: string | null, page: number): string =>
-    withQuery(samplesHref(run.id, m.model), { filter: f === 'all' ? null : f, problem: p, page: page > 1 ? page : null });
+    samplesHref(run.id, m.model, bench, { filter: f === 'all' ? null : f, problem: p, page: page > 1 ? page : null });
   const ofProblem = problem === null ? v.rows : v.rows.filter((r) => r.problem_id === problem);
   const counts: Record<Filter, number> = { all: ofProblem.length, correct: 0, incorrect: 0, unjudged: 0 };
   for (const r of ofProblem) for (const f of FILTERS) if (matches(r, f)) counts[f]++;
@@ -82,22 +83,31 @@ export function samplesPage(v: SamplesView): Html {
   const pager = html`<nav class="pager">page ${page} of ${pages}
 ${page > 1 ? html`<a href="${url(filter, problem, 1)}">first</a><a href="${url(filter, problem, page - 1)}" rel="prev">previous</a>` : ''}
 ${page < pages ? html`<a href="${url(filter, problem, page + 1)}" rel="next">next</a><a href="${url(filter, problem, pages)}">last</a>` : ''}</nav>`;
-  const body = html`<h1>Samples: ${m.model}</h1>
-<p>run <a href="${runHref(run.id)}">${run.id}</a> · <a href="${modelHref(run.id, m.model)}">metrics of ${m.model}</a> · bench ${m.bench}
+  const body = html`<h1>Samples: ${m.model}${bench === null ? '' : html` on ${bench}`}</h1>
+<p>run <a href="${runHref(run.id)}">${run.id}</a> · <a href="${modelHref(run.id, m.model, bench)}">metrics of ${m.model}</a> · bench ${m.bench}
  · <code>${m.samples_file}</code>${v.torn ? html` · <span class="warn">${v.torn} unreadable line(s) skipped</span>` : ''}</p>
 <nav class="filters">show: ${(['all', ...FILTERS] as Filter[]).map(filterLink)}</nav>
 <nav class="filters">problem: ${
     problem === null
       ? html`<strong>all</strong> <span class="muted">(click a problem id to see only its samples)</span>`
       : html`<strong class="problem-filter">${problem}</strong> <a href="${url(filter, null, 1)}">all problems</a>${
-          v.compareWith ? html` <a href="${compareHref(problem, me, v.compareWith)}">side by side</a>` : ''
+          v.compareWith ? html` <a href="${compareHref(problem, me, v.compareWith, bench)}">side by side</a>` : ''
         }`
   }</nav>
 <p class="muted">${shown.length ? `samples ${start + 1}–${start + slice.length} of ${shown.length}` : 'no samples match'}</p>
 ${pager}
 ${slice.map((r, i) =>
-  sampleBlock(r, `s-${start + i + 1}`, { problem: url('all', r.problem_id, 1), compare: v.compareWith ? compareHref(r.problem_id, me, v.compareWith) : null }),
+  sampleBlock(r, `s-${start + i + 1}`, { problem: url('all', r.problem_id, 1), compare: v.compareWith ? compareHref(r.problem_id, me, v.compareWith, bench) : null }),
 )}
 ${pages > 1 ? pager : ''}`;
-  return layout(`Samples: ${m.model} · ${run.id}`, body);
+  return layout(`Samples: ${m.model}${bench === null ? '' : ` on ${bench}`} · ${run.id}`, body);
+}
+
+/** Answers a samples link that names a model but not which of its benchmarks: one link per benchmark. */
+export function benchChoicePage(run: LoadedRun, models: readonly ModelResult[]): Html {
+  const name = models[0].model;
+  const body = html`<h1>Samples: ${name}</h1>
+<p>Run <a href="${runHref(run.id)}">${run.id}</a> evaluated ${name} on ${models.length} benchmarks; choose one:</p>
+<ul>${models.map((m) => html`<li><a href="${samplesHref(run.id, m.model, m.bench)}">${m.bench}</a> <span class="muted">(${m.n_problems} problems × ${m.n_samples} samples)</span></li>`)}</ul>`;
+  return layout(`Samples: ${name} · ${run.id}`, body);
 }

@@ -164,8 +164,16 @@ export function findRun(reports: Reports, id: string): LoadedRun | undefined {
   return reports.runs.find((r) => r.id === id);
 }
 
-export function findModel(run: LoadedRun, model: string): ModelResult | undefined {
-  return run.summary.models.find((m) => m.model === model);
+/** The models of that name in the run, one per benchmark it was evaluated on. */
+export function modelsNamed(run: LoadedRun, model: string): ModelResult[] {
+  return run.summary.models.filter((m) => m.model === model);
+}
+
+/** The model of that name on `bench`; without a bench, the only model of that name (none when it has several benchmarks). */
+export function findModel(run: LoadedRun, model: string, bench?: string | null): ModelResult | undefined {
+  const named = modelsNamed(run, model);
+  if (bench) return named.find((m) => m.bench === bench);
+  return named.length === 1 ? named[0] : undefined;
 }
 
 /** Reads one stage's training log; keeps only finite numeric fields, and only rows with a numeric step. */
