@@ -1,12 +1,13 @@
-// A run that evaluates one model on two benchmarks (as recipes/r1-distill-eval does): every link, anchor and
+// A run that evaluates each model on two benchmarks (as recipes/r1-distill-eval does): every link, anchor and
 // samples page names the benchmark, and links of single-benchmark runs keep their old form.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
-import { BENCHES, RUN_ID, SERVED_MODEL, TWO_BENCH_RUN, writeFixture, writeTwoBenchRun } from './fixture.js';
+import { exportSite, fileFor } from '../../src/serve/export.js';
+import { BENCHES, OLD_RUN_ID, OTHER_MODEL, RUN_ID, SERVED_MODEL, TWO_BENCH_RUN, writeFixture, writeTwoBenchRun } from './fixture.js';
 
 let root: string;
 let app: ReturnType<typeof createApp>;
@@ -28,7 +29,7 @@ const enc = encodeURIComponent;
 const samplesOf = (bench: string): string => `/runs/${TWO_BENCH_RUN}/samples/${enc(SERVED_MODEL)}?bench=${enc(bench)}`;
 const anchorOf = (bench: string): string => `/runs/${TWO_BENCH_RUN}#${enc(`model-${SERVED_MODEL}@${bench}`)}`;
 
-describe('a run with one model on two benchmarks', () => {
+describe('a run with models on two benchmarks', () => {
   it('links each benchmark\'s "browse" to that benchmark\'s samples, and each opens only its own problems', async () => {
     const { body } = await page(`/runs/${TWO_BENCH_RUN}`);
     for (const bench of BENCHES) expect(hrefs(body)).toContain(samplesOf(bench));
@@ -68,9 +69,39 @@ describe('a run with one model on two benchmarks', () => {
     expect(none.body).toContain('not on gsm8k/default');
   });
 
+  it('compares two models side by side on the benchmark of the samples page it was opened from', async () => {
+    const aime = await page(samplesOf('aime24/open-r1'));
+    const compare = hrefs(aime.body).find((h) => h.startsWith('/compare'));
+    expect(new URL(compare!, 'http://x').searchParams.get('bench')).toBe('aime24/open-r1');
+    const { status, body } = await page(compare!);
+    expect(status).toBe(200);
+    expect(body).toContain(`data-side="${TWO_BENCH_RUN}/${SERVED_MODEL}"`);
+    expect(body).toContain(`data-side="${TWO_BENCH_RUN}/${OTHER_MODEL}"`);
+    expect(body).toContain('(aime24)');
+    expect(body).not.toContain('(math500)');
+    expect(body.match(/bench aime24\/open-r1/g)).toHaveLength(2);
+    for (const h of hrefs(body).filter((x) => x.startsWith('/compare'))) expect(new URL(h, 'http://x').searchParams.get('bench')).toBe('aime24/open-r1');
+    const ambiguous = await page(`/compare?a=${enc(`${TWO_BENCH_RUN}/${SERVED_MODEL}`)}`);
+    expect(ambiguous.status).toBe(404);
+    expect(ambiguous.body).toContain('&amp;bench=');
+  });
+
+  it('exports each benchmark\'s samples page as its own file', async () => {
+    const out = join(root, 'site');
+    const result = await exportSite(app, out);
+    expect(result.failed).toEqual([`404 /runs/${OLD_RUN_ID}/samples/evil`]); // the fixture's escaping samples path
+    const file = (bench: string): string => {
+      const u = new URL(samplesOf(bench), 'http://x');
+      return readFileSync(join(out, fileFor(u.pathname, u.search)), 'utf8');
+    };
+    expect(file('aime24/open-r1')).toContain('(aime24)');
+    expect(file('aime24/open-r1')).not.toContain('(math500)');
+    expect(file('math500/open-r1')).toContain('(math500)');
+  });
+
   it('names the benchmark of each paired test', async () => {
     const { body } = await page(`/runs/${TWO_BENCH_RUN}`);
-    expect(body).toContain('grpo − base on pass@1 of aime24/open-r1: +25.0 pts');
+    expect(body).toContain(`${SERVED_MODEL} − ${OTHER_MODEL} on pass@1 of aime24/open-r1: +25.0 pts`);
   });
 });
 

@@ -134,18 +134,21 @@ export function writeFixture(root = mkdtempSync(join(tmpdir(), 'reprise-serve-')
 
 export const TWO_BENCH_RUN = 'r1-distill-eval-v1-s0-deepseek-ai-DeepSeek-R1-Distill-Qwen-1.5B';
 export const SERVED_MODEL = 'deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B';
+export const OTHER_MODEL = 'org/Other-7B';
 export const BENCHES = ['math500/open-r1', 'aime24/open-r1'] as const;
 
-/** A run shaped like recipes/r1-distill-eval's: one model on MATH-500 then AIME 2024, each with its own samples file and problem ids. */
+/** A run shaped like recipes/r1-distill-eval's, with two models: each on MATH-500 then AIME 2024, each with its own samples file and problem ids. */
 export function writeTwoBenchRun(reportsDir: string): void {
   const s = summary(TWO_BENCH_RUN, '2025-01-03T00:00:00.000Z');
   s.recipe = { ...s.recipe, name: 'r1-distill-eval', path: 'recipes/r1-distill-eval/v1.yaml' };
-  s.models = BENCHES.map((bench, i) => ({
-    ...model(SERVED_MODEL, 'endpoint', est(0.875 - i * 0.6, 0.6 - i * 0.5, 1 - i * 0.5), 4),
-    bench,
-    samples_file: `samples/${SERVED_MODEL.replace('/', '-')}-${bench.replace('/', '-')}.jsonl`,
-  }));
-  s.paired = [{ a: 'base', b: 'grpo', metric: 'pass@1', n_problems: 4, mean_diff: 0.25, lo: 0, hi: 0.5, p_value: 0.03, test: 'paired sign-flip permutation', bench: 'aime24/open-r1' }];
+  s.models = [SERVED_MODEL, OTHER_MODEL].flatMap((name) =>
+    BENCHES.map((bench, i) => ({
+      ...model(name, 'endpoint', est(0.875 - i * 0.6, 0.6 - i * 0.5, 1 - i * 0.5), 4),
+      bench,
+      samples_file: `samples/${name.replace('/', '-')}-${bench.replace('/', '-')}.jsonl`,
+    })),
+  );
+  s.paired = [{ a: OTHER_MODEL, b: SERVED_MODEL, metric: 'pass@1', n_problems: 4, mean_diff: 0.25, lo: 0, hi: 0.5, p_value: 0.03, test: 'paired sign-flip permutation', bench: 'aime24/open-r1' }];
   s.curves = {};
   const dir = join(reportsDir, 'runs', s.run_id);
   write(join(dir, 'summary.json'), JSON.stringify(s, null, 2));
