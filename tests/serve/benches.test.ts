@@ -102,6 +102,9 @@ describe('a run with models on two benchmarks', () => {
   it('names the benchmark of each paired test', async () => {
     const { body } = await page(`/runs/${TWO_BENCH_RUN}`);
     expect(body).toContain(`${SERVED_MODEL} − ${OTHER_MODEL} on pass@1 of aime24/open-r1: +25.0 pts`);
+    expect(body).toContain(`${SERVED_MODEL} − ${OTHER_MODEL} on pass@1 of the held-out test split: −10.0 pts`);
+    const board = await page('/');
+    expect(board.body).toContain(`${SERVED_MODEL} − ${OTHER_MODEL} on pass@1 of aime24/open-r1: +25.0 pts`);
   });
 });
 
