@@ -1,7 +1,10 @@
 // The Llama-family decoder (llama, qwen2, qwen3) in tfjs: RMSNorm, RoPE, grouped-query attention with an
 // optional KV cache, SwiGLU, tied or untied head, optional q/k/v biases and q/k norms, LoRA on any linear layer.
-// Frozen weights are plain tensors held once, stored transposed ([in, out]) so every dense product is a rank-2
-// matMul without transpose flags in both passes (TFJS-NOTES.md); only LoRA factors are variables.
+// Frozen weights are plain tensors held once, as the checkpoint stores them ([out, in]); only LoRA factors are
+// variables. A frozen product x Wᵀ is computed as (W xᵀ)ᵀ: tfjs-wasm hands the second operand of a rank-2 matMul
+// to XNNPACK, which keeps a packed copy of it for as long as the tensor lives, so a weight passed there would be
+// held twice (a 0.5B model: 1.8 GiB more); as the first operand it is read in place, and only the small xᵀ is packed.
+// Every product stays a rank-2 matMul without transpose flags (TFJS-NOTES.md).
 
 import * as tf from '@tensorflow/tfjs';
 import { mm } from './gpt.js';
@@ -18,8 +21,8 @@ export interface LoraPair {
 }
 
 export interface Linear {
-  /** [in, out] (the transpose of the checkpoint's [out, in]). */
-  wT: tf.Tensor2D;
+  /** [out, in], as in the checkpoint. */
+  w: tf.Tensor2D;
   bias?: tf.Tensor1D;
   lora?: LoraPair;
 }
@@ -35,10 +38,10 @@ export interface DecoderLayer extends Record<LinearName, Linear> {
 }
 
 export interface DecoderWeights {
-  /** [V, d]; absent when the embedding is tied to the head, which then serves both. */
-  embed?: tf.Tensor2D;
-  /** [d, V] */
-  headT: tf.Tensor2D;
+  /** [V, d]; also the output head when the embedding is tied. */
+  embed: tf.Tensor2D;
+  /** [V, d] (lm_head.weight); absent when tied. */
+  head?: tf.Tensor2D;
   norm: tf.Tensor1D;
   layers: DecoderLayer[];
 }
@@ -54,18 +57,21 @@ export interface TrainCtx {
   seed: number;
 }
 
-/** x @ w for a frozen w: the gradient flows to x only (no product is spent on w). */
-function mmFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+/** (a bᵀ)ᵀ with a [m, k] held in place and only bᵀ [k, n] packed: [n, m]. */
+const productT = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.transpose(tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
+
+/** x wᵀ for a frozen w [out, in]: the gradient flows to x only (dx = dy w, as (wᵀ dyᵀ)ᵀ with a transient wᵀ). */
+export function mmFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   const f = tf.customGrad(((...args: unknown[]) => {
     const [xi, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([]);
-    return { value: tf.matMul(xi, w), gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(w))] };
+    return { value: productT(w, xi), gradFunc: (dy: tf.Tensor) => [productT(tf.transpose(w) as tf.Tensor2D, dy as tf.Tensor2D)] };
   }) as never) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
   return f(x);
 }
 
 export function linear(x: tf.Tensor2D, l: Linear, train?: TrainCtx): tf.Tensor2D {
-  let y = mmFrozen(x, l.wT);
+  let y = mmFrozen(x, l.w);
   if (l.bias) y = y.add(l.bias);
   if (l.lora) {
     const { a, b, scale, dropout } = l.lora;
@@ -84,10 +90,6 @@ function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D 
   const half = x.shape[2] / 2;
   const [x1, x2] = tf.split(x, [half, half], 2);
   return x.mul(cos).add(tf.concat([tf.neg(x2), x1], 2).mul(sin)) as tf.Tensor3D;
-}
-
-function embed(w: DecoderWeights, flatIds: tf.Tensor1D): tf.Tensor2D {
-  return w.embed ? tf.gather(w.embed, flatIds) : (tf.transpose(tf.gather(w.headT, flatIds, 1)) as tf.Tensor2D);
 }
 
 export interface DecoderInput {
@@ -113,10 +115,12 @@ export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
   const { cos: cosA, sin: sinA } = ropeTables(cfg.rope, x.positions);
   const cos = tf.tensor3d(cosA, [B * T, 1, hd]);
   const sin = tf.tensor3d(sinA, [B * T, 1, hd]);
-  let h = embed(w, x.ids.reshape([B * T]) as tf.Tensor1D); // [B*T, d]
+  let h = tf.gather(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D) as tf.Tensor2D; // [B*T, d]
   const scale = 1 / Math.sqrt(hd);
-  const lin = (v: tf.Tensor2D, l: Linear) => linear(v, x.noAdapters ? { wT: l.wT, bias: l.bias } : l, x.train);
+  const lin = (v: tf.Tensor2D, l: Linear) => linear(v, x.noAdapters ? { w: l.w, bias: l.bias } : l, x.train);
+  // each layer in its own scope: inference holds one layer's intermediates at a time (the tape keeps what a backward pass needs)
   w.layers.forEach((L, l) => {
+    h = tf.tidy(() => {
     const a = rmsNorm(h, L.input_layernorm, eps) as tf.Tensor2D;
     let q = lin(a, L.q_proj).reshape([B * T, H, hd]) as tf.Tensor3D;
     let k = lin(a, L.k_proj).reshape([B * T, Hkv, hd]) as tf.Tensor3D;
@@ -150,23 +154,24 @@ export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
       .reshape([B, Hkv, g, T, hd])
       .transpose([0, 3, 1, 2, 4])
       .reshape([B * T, H * hd]) as tf.Tensor2D;
-    h = h.add(lin(y, L.o_proj));
-    const m = rmsNorm(h, L.post_attention_layernorm, eps) as tf.Tensor2D;
+    const r = h.add(lin(y, L.o_proj));
+    const m = rmsNorm(r, L.post_attention_layernorm, eps) as tf.Tensor2D;
     const gate = lin(m, L.gate_proj);
-    h = h.add(lin(gate.mul(tf.sigmoid(gate)).mul(lin(m, L.up_proj)) as tf.Tensor2D, L.down_proj));
+    return r.add(lin(gate.mul(tf.sigmoid(gate)).mul(lin(m, L.up_proj)) as tf.Tensor2D, L.down_proj)) as tf.Tensor2D;
+    });
   });
   if (x.lastOnly) h = h.reshape([B, T, d]).slice([0, T - 1, 0], [B, 1, d]).reshape([B, d]);
-  return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.headT);
+  return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.head ?? w.embed);
 }
 
 /** Every tensor of the weights, LoRA factors included. */
 export function decoderTensors(w: DecoderWeights): tf.Tensor[] {
-  const out: tf.Tensor[] = [w.headT, w.norm, ...(w.embed ? [w.embed] : [])];
+  const out: tf.Tensor[] = [w.embed, w.norm, ...(w.head ? [w.head] : [])];
   for (const L of w.layers) {
     out.push(L.input_layernorm, L.post_attention_layernorm, ...(L.q_norm ? [L.q_norm] : []), ...(L.k_norm ? [L.k_norm] : []));
     for (const n of LINEAR_NAMES) {
       const lin = L[n];
-      out.push(lin.wT, ...(lin.bias ? [lin.bias] : []), ...(lin.lora ? [lin.lora.a, lin.lora.b] : []));
+      out.push(lin.w, ...(lin.bias ? [lin.bias] : []), ...(lin.lora ? [lin.lora.a, lin.lora.b] : []));
     }
   }
   return out;
