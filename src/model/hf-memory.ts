@@ -9,10 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RepriseError } from '../util/errors.js';
 import type { DecoderConfig } from './hf-config.js';
-import { expectedTensors } from './hf-weights.js';
-
-/** One wasm instance's heap (tfjs-backend-wasm 4.22: getHeapMax() = 4294901760). */
-export const WASM_HEAP_BYTES = 4294901760;
+import { expectedTensors, WASM_HEAP_BYTES } from './hf-weights.js';
 const F32 = 4;
 /** [N, V] float32 copies a training loss holds at its peak (logits, shifted, exp, log-softmax, one-hot, product, gradient …). */
 export const LOSS_LOGIT_COPIES = 8;
