@@ -107,58 +107,111 @@ export interface DecoderInput {
   noAdapters?: boolean;
 }
 
+/** What every layer of one call shares. */
+interface LayerRun {
+  B: number;
+  T: number;
+  /** RoPE tables [B*T, 1, head_dim]. */
+  cos: tf.Tensor;
+  sin: tf.Tensor;
+  bias: tf.Tensor4D;
+  cache?: KvCache;
+  noAdapters?: boolean;
+}
+
+function decoderLayer(cfg: DecoderConfig, L: DecoderLayer, l: number, h: tf.Tensor2D, r: LayerRun, train?: TrainCtx): tf.Tensor2D {
+  const { B, T, cos, sin } = r;
+  const { num_attention_heads: H, num_key_value_heads: Hkv, head_dim: hd, rms_norm_eps: eps } = cfg;
+  const g = H / Hkv;
+  const lin = (v: tf.Tensor2D, x: Linear) => linear(v, r.noAdapters ? { w: x.w, bias: x.bias } : x, train);
+  const a = rmsNorm(h, L.input_layernorm, eps) as tf.Tensor2D;
+  let q = lin(a, L.q_proj).reshape([B * T, H, hd]) as tf.Tensor3D;
+  let k = lin(a, L.k_proj).reshape([B * T, Hkv, hd]) as tf.Tensor3D;
+  const v = lin(a, L.v_proj).reshape([B, T, Hkv, hd]);
+  if (L.q_norm && L.k_norm) {
+    q = rmsNorm(q, L.q_norm, eps) as tf.Tensor3D;
+    k = rmsNorm(k, L.k_norm, eps) as tf.Tensor3D;
+  }
+  q = applyRope(q, cos, sin);
+  k = applyRope(k, cos, sin);
+  // query head h reads kv head floor(h / g): group the g query heads of a kv head along the time axis
+  const q3 = q.reshape([B, T, Hkv, g, hd]).transpose([0, 2, 3, 1, 4]).reshape([B * Hkv, g * T, hd]) as tf.Tensor3D;
+  let k3 = k.reshape([B, T, Hkv, hd]).transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
+  let v3 = v.transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
+  if (r.cache) {
+    if (r.cache.k[l]) {
+      const [kOld, vOld] = [r.cache.k[l], r.cache.v[l]];
+      k3 = tf.concat([kOld, k3], 1);
+      v3 = tf.concat([vOld, v3], 1);
+      kOld.dispose();
+      vOld.dispose();
+    }
+    r.cache.k[l] = tf.keep(k3);
+    r.cache.v[l] = tf.keep(v3);
+  }
+  const Tk = k3.shape[1];
+  const att = tf.matMul(q3, k3, false, true).mul(1 / Math.sqrt(hd)).reshape([B, H, T, Tk]).add(r.bias);
+  const probs = tf.softmax(att).reshape([B * Hkv, g * T, Tk]) as tf.Tensor3D;
+  const y = tf
+    .matMul(probs, v3) // [B*Hkv, g*T, hd]
+    .reshape([B, Hkv, g, T, hd])
+    .transpose([0, 3, 1, 2, 4])
+    .reshape([B * T, H * hd]) as tf.Tensor2D;
+  const res = h.add(lin(y, L.o_proj));
+  const m = rmsNorm(res, L.post_attention_layernorm, eps) as tf.Tensor2D;
+  const gate = lin(m, L.gate_proj);
+  return res.add(lin(gate.mul(tf.sigmoid(gate)).mul(lin(m, L.up_proj)) as tf.Tensor2D, L.down_proj)) as tf.Tensor2D;
+}
+
+type Tape = { state: { activeTape: unknown } };
+
+/**
+ * A layer under training whose activations are recomputed in the backward pass (gradient checkpointing): the tape
+ * keeps only its input [N, d], so a step holds one layer's activations at a time instead of every layer's. The
+ * recomputation replays the LoRA dropout masks from the same seeds. tfjs' gradients() replaces the engine's tape
+ * when called inside a backward pass (no higher-order gradients are running), so the outer one is put back.
+ */
+function checkpointed(layer: (h: tf.Tensor2D, train: TrainCtx, r: LayerRun) => tf.Tensor2D, h: tf.Tensor2D, vars: tf.Variable[], train: TrainCtx, r: LayerRun): tf.Tensor2D {
+  const seed = train.seed;
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const hIn = args[0] as tf.Tensor2D;
+    // the tables and the mask too: the caller's scope may dispose them before the backward pass
+    save([hIn, r.cos, r.sin, r.bias]);
+    const value = tf.tidy(() => layer(hIn, train, r));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, [hSaved, cos, sin, bias]: tf.Tensor[]) => {
+        const engine = tf.engine() as unknown as Tape;
+        const outer = engine.state.activeTape;
+        try {
+          const again = { ...r, cos, sin, bias: bias as tf.Tensor4D };
+          const { value: y, grads } = tf.engine().gradients(() => layer(hSaved as tf.Tensor2D, { seed }, again), [hSaved, ...vars], dy);
+          y.dispose();
+          return grads;
+        } finally {
+          engine.state.activeTape = outer;
+        }
+      },
+    };
+  }) as never) as unknown as (...x: tf.Tensor[]) => tf.Tensor2D;
+  return f(h, ...vars);
+}
+
+const adapterVars = (L: DecoderLayer): tf.Variable[] => LINEAR_NAMES.flatMap((n) => (L[n].lora ? [L[n].lora!.a, L[n].lora!.b] : []));
+
 export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
   const [B, T] = x.ids.shape;
-  const { num_attention_heads: H, num_key_value_heads: Hkv, head_dim: hd, hidden_size: d, rms_norm_eps: eps } = cfg;
-  const g = H / Hkv;
+  const { head_dim: hd, hidden_size: d, rms_norm_eps: eps } = cfg;
   if (x.positions.length !== B * T) throw new ShapeError('positions', `[${B * T}]`, [x.positions.length]);
   const { cos: cosA, sin: sinA } = ropeTables(cfg.rope, x.positions);
-  const cos = tf.tensor3d(cosA, [B * T, 1, hd]);
-  const sin = tf.tensor3d(sinA, [B * T, 1, hd]);
+  const run: LayerRun = { B, T, cos: tf.tensor3d(cosA, [B * T, 1, hd]), sin: tf.tensor3d(sinA, [B * T, 1, hd]), bias: x.bias, cache: x.cache, noAdapters: x.noAdapters };
   let h = tf.gather(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D) as tf.Tensor2D; // [B*T, d]
-  const scale = 1 / Math.sqrt(hd);
-  const lin = (v: tf.Tensor2D, l: Linear) => linear(v, x.noAdapters ? { w: l.w, bias: l.bias } : l, x.train);
-  // each layer in its own scope: inference holds one layer's intermediates at a time (the tape keeps what a backward pass needs)
+  // each layer in its own scope: inference holds one layer's intermediates at a time; training recomputes them
   w.layers.forEach((L, l) => {
-    h = tf.tidy(() => {
-    const a = rmsNorm(h, L.input_layernorm, eps) as tf.Tensor2D;
-    let q = lin(a, L.q_proj).reshape([B * T, H, hd]) as tf.Tensor3D;
-    let k = lin(a, L.k_proj).reshape([B * T, Hkv, hd]) as tf.Tensor3D;
-    const v = lin(a, L.v_proj).reshape([B, T, Hkv, hd]);
-    if (L.q_norm && L.k_norm) {
-      q = rmsNorm(q, L.q_norm, eps) as tf.Tensor3D;
-      k = rmsNorm(k, L.k_norm, eps) as tf.Tensor3D;
-    }
-    q = applyRope(q, cos, sin);
-    k = applyRope(k, cos, sin);
-    // query head h reads kv head floor(h / g): group the g query heads of a kv head along the time axis
-    const q3 = q.reshape([B, T, Hkv, g, hd]).transpose([0, 2, 3, 1, 4]).reshape([B * Hkv, g * T, hd]) as tf.Tensor3D;
-    let k3 = k.reshape([B, T, Hkv, hd]).transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
-    let v3 = v.transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
-    if (x.cache) {
-      if (x.cache.k[l]) {
-        const [kOld, vOld] = [x.cache.k[l], x.cache.v[l]];
-        k3 = tf.concat([kOld, k3], 1);
-        v3 = tf.concat([vOld, v3], 1);
-        kOld.dispose();
-        vOld.dispose();
-      }
-      x.cache.k[l] = tf.keep(k3);
-      x.cache.v[l] = tf.keep(v3);
-    }
-    const Tk = k3.shape[1];
-    const att = tf.matMul(q3, k3, false, true).mul(scale).reshape([B, H, T, Tk]).add(x.bias);
-    const probs = tf.softmax(att).reshape([B * Hkv, g * T, Tk]) as tf.Tensor3D;
-    const y = tf
-      .matMul(probs, v3) // [B*Hkv, g*T, hd]
-      .reshape([B, Hkv, g, T, hd])
-      .transpose([0, 3, 1, 2, 4])
-      .reshape([B * T, H * hd]) as tf.Tensor2D;
-    const r = h.add(lin(y, L.o_proj));
-    const m = rmsNorm(r, L.post_attention_layernorm, eps) as tf.Tensor2D;
-    const gate = lin(m, L.gate_proj);
-    return r.add(lin(gate.mul(tf.sigmoid(gate)).mul(lin(m, L.up_proj)) as tf.Tensor2D, L.down_proj)) as tf.Tensor2D;
-    });
+    const layer = (hin: tf.Tensor2D, train: TrainCtx | undefined, r: LayerRun) => decoderLayer(cfg, L, l, hin, r, train);
+    const prev = h;
+    h = x.train && !x.cache ? checkpointed(layer, prev, x.noAdapters ? [] : adapterVars(L), x.train, run) : tf.tidy(() => layer(prev, x.train, run));
   });
   if (x.lastOnly) h = h.reshape([B, T, d]).slice([0, T - 1, 0], [B, 1, d]).reshape([B, d]);
   return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.head ?? w.embed);

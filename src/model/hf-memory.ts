@@ -2,7 +2,8 @@
 // a sampling step or a training step runs, so that one that cannot fit the wasm heap is refused with its sizes
 // instead of dying inside tfjs ("memory access out of bounds", after which the wasm module is unusable).
 // The counts follow decoder.ts: a layer runs in its own tf.tidy, so inference holds one layer's intermediates at a
-// time; a training step keeps every layer's (the tape's saved tensors) and then their gradients, and the loss
+// time; a training step keeps each layer's input only and recomputes its activations in the backward pass (decoder.ts'
+// gradient checkpointing), so it holds one layer's activations and their gradients at a time; and the loss
 // holds several [N, V] copies of the logits (log-softmax, one-hot, their products and the gradient).
 // An estimate for refusing what cannot fit; tests hold it within a factor of tfjs' measured peak.
 
@@ -15,7 +16,7 @@ const F32 = 4;
 export const LOSS_LOGIT_COPIES = 8;
 /** … and log-probs without a gradient (logits, shifted, exp, log-softmax, one-hot, product). */
 export const LOGPROB_LOGIT_COPIES = 6;
-/** The backward pass holds the gradient of every intermediate until it ends, and tfjs copies several (measured on the fixtures: 2.3–2.6 × the forward's activations). */
+/** A backward pass holds the gradient of every intermediate until it ends, and tfjs copies several (measured on the fixtures: 2.3–2.6 × the forward's activations). */
 const BACKWARD_FACTOR = 2.5;
 /** A prefill is cut into chunks of positions whose layer activations stay under this. */
 export const PREFILL_BUDGET_BYTES = 256 * 2 ** 20;
@@ -75,10 +76,10 @@ export function prefillChunk(c: DecoderConfig, B: number, T: number, Tk: number,
 /** Beyond the weights: a training step (forward, loss over the logits, backward) on B rows of T tokens; LoRA factors of rank r on `adapted` layers, with gradients and two AdamW moments. */
 export function trainStepParts(c: DecoderConfig, B: number, T: number, lora: { rank: number; params: number }): MemoryPart[] {
   const N = B * T;
-  const layers = c.num_hidden_layers * layerBytes(c, B, T, T, lora.rank);
+  const layer = layerBytes(c, B, T, T, lora.rank);
   return [
-    { what: `the activations of ${c.num_hidden_layers} layers kept for the backward pass (${B} × ${T} tokens)`, bytes: layers },
-    { what: 'the backward pass', bytes: BACKWARD_FACTOR * layers },
+    { what: `the inputs of ${c.num_hidden_layers} layers kept for the backward pass and their gradients (${B} × ${T} tokens)`, bytes: F32 * 2 * c.num_hidden_layers * N * c.hidden_size },
+    { what: "one layer's activations, recomputed, and its backward pass", bytes: (1 + BACKWARD_FACTOR) * layer },
     { what: `the loss over the logits (${LOSS_LOGIT_COPIES} copies of [${N}, ${c.vocab_size}])`, bytes: F32 * LOSS_LOGIT_COPIES * N * c.vocab_size + F32 * 6 * N * c.hidden_size },
     { what: `${lora.params} trainable parameters, their gradients and 2 AdamW moments`, bytes: F32 * 4 * lora.params },
   ];

@@ -8,6 +8,7 @@ import { attachLora, LoraSettings } from '../../src/model/lora.js';
 import { softmaxCrossEntropy } from '../../src/model/kernels/cross-entropy.js';
 import { causalBias } from '../../src/model/gpt.js';
 import { rangePositions, type CausalLM, type KvCache } from '../../src/model/causal-lm.js';
+import { decoderLogits } from '../../src/model/decoder.js';
 import { sampleBatch } from '../../src/inference/sample.js';
 import { RepriseError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -107,6 +108,38 @@ describe('the memory estimate of a Hugging Face decoder', () => {
     expect(tf.memory().numTensors).toBe(n);
     x.dispose();
     expect(tf.tidy(() => m.forward(ids(1, 4)).shape)).toEqual([4, m.config.vocab_size]);
+  });
+});
+
+describe('a training step with gradient checkpointing', () => {
+  it('gives the gradients of the plain backward pass, LoRA dropout masks included', async () => {
+    const [B, T] = [2, 12];
+    for (const dropout of [0, 0.3]) {
+      const lm = await loadHfModel(FIXTURE, { backend: 'wasm' });
+      attachLora(lm, LoraSettings.parse({ r: 4, lora_alpha: 8, lora_dropout: dropout }), 1);
+      const rng = new Rng('b');
+      for (const [k, v] of Object.entries(lm.trainable)) if (k.endsWith('lora_B')) v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => 0.1 * rng.normal()), v.shape));
+      const x = ids(B, T);
+      const targets = tf.tensor1d(Int32Array.from({ length: B * T }, (_, i) => (i * 11) % 350), 'int32');
+      const mask = tf.ones([B * T]) as tf.Tensor1D;
+      const vars = Object.values(lm.trainable);
+      const grads = (cache?: KvCache) => {
+        const held: KvCache | undefined = cache;
+        const { value, grads: g } = tf.variableGrads(() => softmaxCrossEntropy(decoderLogits(lm.weights, lm.decoder, { ids: x, positions: rangePositions(B, T), bias: causalBias(T), train: { seed: 7 }, cache: held }), targets, mask), vars);
+        const out = { loss: value.dataSync()[0], g: vars.map((v) => Array.from(g[v.name].dataSync())) };
+        tf.dispose([value, ...Object.values(g), ...(held ? [...held.k, ...held.v] : [])]);
+        return out;
+      };
+      const plain = grads({ k: [], v: [] }); // a cache turns checkpointing off (and this first call fills tfjs' caches)
+      const n = tf.memory().numTensors;
+      const ckpt = grads(); // no cache: each layer is recomputed in the backward pass
+      expect(tf.memory().numTensors).toBe(n);
+      expect(ckpt.loss).toBeCloseTo(plain.loss, 6);
+      ckpt.g.forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(plain.g[i][j], 5)));
+      expect(ckpt.g.some((g) => g.some((v) => v !== 0))).toBe(true);
+      lm.dispose();
+      tf.dispose([x, targets, mask]);
+    }
   });
 });
 
