@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/model/backend.js';
 import { parseDecoderConfig } from '../src/model/hf-config.js';
 import { expectedTensors } from '../src/model/hf-weights.js';
@@ -134,19 +136,33 @@ async function benchShape(name: string, config: Record<string, unknown>): Promis
   }
 }
 
+/** Each shape in a child process of its own: a fresh wasm heap (no fragments of the previous model), and an abort inside tfjs ends that child only. */
 export async function benchHf(shapes: Record<string, Record<string, unknown>> = pick(process.env.REPRISE_HF_BENCH)): Promise<Record<string, unknown>> {
-  await initBackend('wasm');
   const out: Record<string, unknown> = {
-    units: `load_s: BF16 safetensors to float32 tensors on the wasm heap; forward: one ${FORWARD_T}-token row; lora_sft_step: ${SFT.B} × ${SFT.T} tokens, LoRA r ${SFT.r} on every projection, AdamW; sample: 16-token prompts, 32 new tokens per row, KV cache; heap_gib: the wasm heap's size after the step (its high-water mark so far; the cap is 4 GiB)`,
+    units: `load_s: BF16 safetensors to float32 tensors on the wasm heap; forward: one ${FORWARD_T}-token row; lora_sft_step: ${SFT.B} × ${SFT.T} tokens, LoRA r ${SFT.r} on every projection, AdamW; sample: 16-token prompts, 32 new tokens per row, KV cache; heap_gib: the wasm heap's size after the step (its high-water mark so far; the cap is 4 GiB); each shape in a fresh process`,
   };
-  for (const [name, cfg] of Object.entries(shapes)) {
-    // a shape that does not fit the wasm heap is recorded with its error, not dropped (the wasm module is unusable after it)
+  for (const name of Object.keys(shapes)) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const last = r.stdout.trim().split('\n').pop() ?? '';
     try {
-      out[name] = await benchShape(name, cfg);
-    } catch (e) {
-      out[name] = { error: (e as Error).message.split('\n')[0] };
-      break;
+      out[name] = JSON.parse(last);
+    } catch {
+      out[name] = { error: `the child process ended with status ${r.status}${r.signal ? ` (${r.signal})` : ''} and no result`, stdout_tail: r.stdout.slice(-400) };
     }
   }
   return out;
 }
+
+/** The child: one shape, its figures (or its error) as the last line of stdout. */
+async function child(name: string): Promise<void> {
+  await initBackend('wasm');
+  let res: Record<string, unknown>;
+  try {
+    res = await benchShape(name, SHAPES[name]);
+  } catch (e) {
+    res = { error: (e as Error).message.split('\n')[0] };
+  }
+  process.stdout.write('\n' + JSON.stringify(res) + '\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2]) await child(process.argv[2]);
