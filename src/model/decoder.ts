@@ -60,12 +60,32 @@ export interface TrainCtx {
 /** (a bᵀ)ᵀ with a [m, k] held in place and only bᵀ [k, n] packed: [n, m]. */
 const productT = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.transpose(tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
 
-/** x wᵀ for a frozen w [out, in]: the gradient flows to x only (dx = dy w, as (wᵀ dyᵀ)ᵀ with a transient wᵀ). */
+/** Rows of a frozen weight per product in a backward pass (the output head has vocab_size rows). */
+export const GRAD_ROW_CHUNK = 8192;
+
+/** dy w for dy [N, out] and a frozen w [out, in], never with w itself as the packed operand: (wᵀ dyᵀ)ᵀ with a transient wᵀ, or summed over row blocks of w (fresh slices) when w is tall, so no [in, out] copy of the head is made. */
+function gradInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [out] = w.shape;
+  if (out <= GRAD_ROW_CHUNK) return productT(tf.transpose(w) as tf.Tensor2D, dy);
+  let dx: tf.Tensor2D | undefined;
+  for (let r0 = 0; r0 < out; r0 += GRAD_ROW_CHUNK) {
+    const n = Math.min(GRAD_ROW_CHUNK, out - r0);
+    const prev = dx;
+    dx = tf.tidy(() => {
+      const part = tf.matMul(dy.slice([0, r0], [-1, n]), w.slice([r0, 0], [n, -1])) as tf.Tensor2D;
+      return prev ? (prev.add(part) as tf.Tensor2D) : part;
+    });
+    prev?.dispose();
+  }
+  return dx!;
+}
+
+/** x wᵀ for a frozen w [out, in]: the gradient flows to x only. */
 export function mmFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   const f = tf.customGrad(((...args: unknown[]) => {
     const [xi, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([]);
-    return { value: productT(w, xi), gradFunc: (dy: tf.Tensor) => [productT(tf.transpose(w) as tf.Tensor2D, dy as tf.Tensor2D)] };
+    return { value: productT(w, xi), gradFunc: (dy: tf.Tensor) => [gradInput(dy as tf.Tensor2D, w)] };
   }) as never) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
   return f(x);
 }

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RepriseError } from '../util/errors.js';
 import type { DecoderConfig } from './hf-config.js';
 import { expectedTensors, WASM_HEAP_BYTES } from './hf-weights.js';
+import { GRAD_ROW_CHUNK } from './decoder.js';
 const F32 = 4;
 /** [N, V] float32 copies a training loss holds at its peak (logits, shifted, exp, log-softmax, one-hot, product, gradient …). */
 export const LOSS_LOGIT_COPIES = 8;
@@ -82,6 +83,7 @@ export function trainStepParts(c: DecoderConfig, B: number, T: number, lora: { r
     { what: "one layer's activations, recomputed, and its backward pass", bytes: (1 + BACKWARD_FACTOR) * layer },
     { what: `the loss over the logits (${LOSS_LOGIT_COPIES} copies of [${N}, ${c.vocab_size}])`, bytes: F32 * LOSS_LOGIT_COPIES * N * c.vocab_size + F32 * 6 * N * c.hidden_size },
     { what: `${lora.params} trainable parameters, their gradients and 2 AdamW moments`, bytes: F32 * 4 * lora.params },
+    { what: "a frozen weight's transient copies in the backward pass", bytes: F32 * 2 * Math.max(c.intermediate_size * c.hidden_size, c.num_attention_heads * c.head_dim * c.hidden_size, Math.min(c.vocab_size, GRAD_ROW_CHUNK) * (c.hidden_size + N)) },
   ];
 }
 

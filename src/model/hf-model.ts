@@ -65,6 +65,7 @@ export class HfModel implements CausalLM {
       step: (x) => stepChunked(this.weights, this.decoder, { ...x, noAdapters: true }),
       forward: (ids) => {
         const [B, T] = ids.shape;
+        assertFits(`a forward pass of the base model on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES }), 'lower grpo.micro_batch_size or the sequence length');
         return decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), noAdapters: true });
       },
       dispose: () => undefined,

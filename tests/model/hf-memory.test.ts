@@ -8,7 +8,7 @@ import { attachLora, LoraSettings } from '../../src/model/lora.js';
 import { softmaxCrossEntropy } from '../../src/model/kernels/cross-entropy.js';
 import { causalBias } from '../../src/model/gpt.js';
 import { rangePositions, type CausalLM, type KvCache } from '../../src/model/causal-lm.js';
-import { decoderLogits } from '../../src/model/decoder.js';
+import { decoderLogits, GRAD_ROW_CHUNK, mmFrozen } from '../../src/model/decoder.js';
 import { sampleBatch } from '../../src/inference/sample.js';
 import { RepriseError } from '../../src/util/errors.js';
 import { Rng } from '../../src/util/rng.js';
@@ -139,6 +139,22 @@ describe('a training step with gradient checkpointing', () => {
       expect(ckpt.g.some((g) => g.some((v) => v !== 0))).toBe(true);
       lm.dispose();
       tf.dispose([x, targets, mask]);
+    }
+  });
+});
+
+describe('the gradient through a frozen weight', () => {
+  it('is dy·w, summed over row blocks for a weight taller than GRAD_ROW_CHUNK (the output head)', () => {
+    for (const rows of [300, GRAD_ROW_CHUNK + 1234]) {
+      const w = tf.randomNormal([rows, 8], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const x = tf.randomNormal([5, 8], 0, 1, 'float32', 4) as tf.Tensor2D;
+      const c = tf.randomNormal([5, rows], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const got = tf.grad((v: tf.Tensor) => tf.sum(mmFrozen(v as tf.Tensor2D, w).mul(c)))(x);
+      const want = tf.matMul(c, w);
+      expect(got.shape).toEqual([5, 8]);
+      expect(tf.max(tf.abs(got.sub(want))).dataSync()[0]).toBeLessThan(1e-3);
+      expect(tf.max(tf.abs(mmFrozen(x, w).sub(tf.matMul(x, w, false, true)))).dataSync()[0]).toBeLessThan(1e-4);
+      tf.dispose([w, x, c, got, want]);
     }
   });
 });
