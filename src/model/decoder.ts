@@ -1,7 +1,10 @@
 // The Llama-family decoder (llama, qwen2, qwen3) in tfjs: RMSNorm, RoPE, grouped-query attention with an
 // optional KV cache, SwiGLU, tied or untied head, optional q/k/v biases and q/k norms, LoRA on any linear layer.
-// Frozen weights are plain tensors held once, stored transposed ([in, out]) so every dense product is a rank-2
-// matMul without transpose flags in both passes (TFJS-NOTES.md); only LoRA factors are variables.
+// Frozen weights are plain tensors held once, as the checkpoint stores them ([out, in]); only LoRA factors are
+// variables. A frozen product x Wᵀ is computed as (W xᵀ)ᵀ: tfjs-wasm hands the second operand of a rank-2 matMul
+// to XNNPACK, which keeps a packed copy of it for as long as the tensor lives, so a weight passed there would be
+// held twice (a 0.5B model: 1.8 GiB more); as the first operand it is read in place, and only the small xᵀ is packed.
+// Every product stays a rank-2 matMul without transpose flags (TFJS-NOTES.md).
 
 import * as tf from '@tensorflow/tfjs';
 import { mm } from './gpt.js';
@@ -18,8 +21,8 @@ export interface LoraPair {
 }
 
 export interface Linear {
-  /** [in, out] (the transpose of the checkpoint's [out, in]). */
-  wT: tf.Tensor2D;
+  /** [out, in], as in the checkpoint. */
+  w: tf.Tensor2D;
   bias?: tf.Tensor1D;
   lora?: LoraPair;
 }
@@ -35,10 +38,10 @@ export interface DecoderLayer extends Record<LinearName, Linear> {
 }
 
 export interface DecoderWeights {
-  /** [V, d]; absent when the embedding is tied to the head, which then serves both. */
-  embed?: tf.Tensor2D;
-  /** [d, V] */
-  headT: tf.Tensor2D;
+  /** [V, d]; also the output head when the embedding is tied. */
+  embed: tf.Tensor2D;
+  /** [V, d] (lm_head.weight); absent when tied. */
+  head?: tf.Tensor2D;
   norm: tf.Tensor1D;
   layers: DecoderLayer[];
 }
@@ -54,18 +57,41 @@ export interface TrainCtx {
   seed: number;
 }
 
-/** x @ w for a frozen w: the gradient flows to x only (no product is spent on w). */
-function mmFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+/** (a bᵀ)ᵀ with a [m, k] held in place and only bᵀ [k, n] packed: [n, m]. */
+const productT = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.transpose(tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
+
+/** Rows of a frozen weight per product in a backward pass (the output head has vocab_size rows). */
+export const GRAD_ROW_CHUNK = 8192;
+
+/** dy w for dy [N, out] and a frozen w [out, in], never with w itself as the packed operand: (wᵀ dyᵀ)ᵀ with a transient wᵀ, or summed over row blocks of w (fresh slices) when w is tall, so no [in, out] copy of the head is made. */
+function gradInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [out] = w.shape;
+  if (out <= GRAD_ROW_CHUNK) return productT(tf.transpose(w) as tf.Tensor2D, dy);
+  let dx: tf.Tensor2D | undefined;
+  for (let r0 = 0; r0 < out; r0 += GRAD_ROW_CHUNK) {
+    const n = Math.min(GRAD_ROW_CHUNK, out - r0);
+    const prev = dx;
+    dx = tf.tidy(() => {
+      const part = tf.matMul(dy.slice([0, r0], [-1, n]), w.slice([r0, 0], [n, -1])) as tf.Tensor2D;
+      return prev ? (prev.add(part) as tf.Tensor2D) : part;
+    });
+    prev?.dispose();
+  }
+  return dx!;
+}
+
+/** x wᵀ for a frozen w [out, in]: the gradient flows to x only. */
+export function mmFrozen(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   const f = tf.customGrad(((...args: unknown[]) => {
     const [xi, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     save([]);
-    return { value: tf.matMul(xi, w), gradFunc: (dy: tf.Tensor) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(w))] };
+    return { value: productT(w, xi), gradFunc: (dy: tf.Tensor) => [gradInput(dy as tf.Tensor2D, w)] };
   }) as never) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
   return f(x);
 }
 
 export function linear(x: tf.Tensor2D, l: Linear, train?: TrainCtx): tf.Tensor2D {
-  let y = mmFrozen(x, l.wT);
+  let y = mmFrozen(x, l.w);
   if (l.bias) y = y.add(l.bias);
   if (l.lora) {
     const { a, b, scale, dropout } = l.lora;
@@ -86,10 +112,6 @@ function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D 
   return x.mul(cos).add(tf.concat([tf.neg(x2), x1], 2).mul(sin)) as tf.Tensor3D;
 }
 
-function embed(w: DecoderWeights, flatIds: tf.Tensor1D): tf.Tensor2D {
-  return w.embed ? tf.gather(w.embed, flatIds) : (tf.transpose(tf.gather(w.headT, flatIds, 1)) as tf.Tensor2D);
-}
-
 export interface DecoderInput {
   /** [B, T] int32 */
   ids: tf.Tensor2D;
@@ -105,68 +127,124 @@ export interface DecoderInput {
   noAdapters?: boolean;
 }
 
+/** What every layer of one call shares. */
+interface LayerRun {
+  B: number;
+  T: number;
+  /** RoPE tables [B*T, 1, head_dim]. */
+  cos: tf.Tensor;
+  sin: tf.Tensor;
+  bias: tf.Tensor4D;
+  cache?: KvCache;
+  noAdapters?: boolean;
+}
+
+function decoderLayer(cfg: DecoderConfig, L: DecoderLayer, l: number, h: tf.Tensor2D, r: LayerRun, train?: TrainCtx): tf.Tensor2D {
+  const { B, T, cos, sin } = r;
+  const { num_attention_heads: H, num_key_value_heads: Hkv, head_dim: hd, rms_norm_eps: eps } = cfg;
+  const g = H / Hkv;
+  const lin = (v: tf.Tensor2D, x: Linear) => linear(v, r.noAdapters ? { w: x.w, bias: x.bias } : x, train);
+  const a = rmsNorm(h, L.input_layernorm, eps) as tf.Tensor2D;
+  let q = lin(a, L.q_proj).reshape([B * T, H, hd]) as tf.Tensor3D;
+  let k = lin(a, L.k_proj).reshape([B * T, Hkv, hd]) as tf.Tensor3D;
+  const v = lin(a, L.v_proj).reshape([B, T, Hkv, hd]);
+  if (L.q_norm && L.k_norm) {
+    q = rmsNorm(q, L.q_norm, eps) as tf.Tensor3D;
+    k = rmsNorm(k, L.k_norm, eps) as tf.Tensor3D;
+  }
+  q = applyRope(q, cos, sin);
+  k = applyRope(k, cos, sin);
+  // query head h reads kv head floor(h / g): group the g query heads of a kv head along the time axis
+  const q3 = q.reshape([B, T, Hkv, g, hd]).transpose([0, 2, 3, 1, 4]).reshape([B * Hkv, g * T, hd]) as tf.Tensor3D;
+  let k3 = k.reshape([B, T, Hkv, hd]).transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
+  let v3 = v.transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
+  if (r.cache) {
+    if (r.cache.k[l]) {
+      const [kOld, vOld] = [r.cache.k[l], r.cache.v[l]];
+      k3 = tf.concat([kOld, k3], 1);
+      v3 = tf.concat([vOld, v3], 1);
+      kOld.dispose();
+      vOld.dispose();
+    }
+    r.cache.k[l] = tf.keep(k3);
+    r.cache.v[l] = tf.keep(v3);
+  }
+  const Tk = k3.shape[1];
+  const att = tf.matMul(q3, k3, false, true).mul(1 / Math.sqrt(hd)).reshape([B, H, T, Tk]).add(r.bias);
+  const probs = tf.softmax(att).reshape([B * Hkv, g * T, Tk]) as tf.Tensor3D;
+  const y = tf
+    .matMul(probs, v3) // [B*Hkv, g*T, hd]
+    .reshape([B, Hkv, g, T, hd])
+    .transpose([0, 3, 1, 2, 4])
+    .reshape([B * T, H * hd]) as tf.Tensor2D;
+  const res = h.add(lin(y, L.o_proj));
+  const m = rmsNorm(res, L.post_attention_layernorm, eps) as tf.Tensor2D;
+  const gate = lin(m, L.gate_proj);
+  return res.add(lin(gate.mul(tf.sigmoid(gate)).mul(lin(m, L.up_proj)) as tf.Tensor2D, L.down_proj)) as tf.Tensor2D;
+}
+
+type Tape = { state: { activeTape: unknown } };
+
+/**
+ * A layer under training whose activations are recomputed in the backward pass (gradient checkpointing): the tape
+ * keeps only its input [N, d], so a step holds one layer's activations at a time instead of every layer's. The
+ * recomputation replays the LoRA dropout masks from the same seeds. tfjs' gradients() replaces the engine's tape
+ * when called inside a backward pass (no higher-order gradients are running), so the outer one is put back.
+ */
+function checkpointed(layer: (h: tf.Tensor2D, train: TrainCtx, r: LayerRun) => tf.Tensor2D, h: tf.Tensor2D, vars: tf.Variable[], train: TrainCtx, r: LayerRun): tf.Tensor2D {
+  const seed = train.seed;
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const hIn = args[0] as tf.Tensor2D;
+    // the tables and the mask too: the caller's scope may dispose them before the backward pass
+    save([hIn, r.cos, r.sin, r.bias]);
+    const value = tf.tidy(() => layer(hIn, train, r));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, [hSaved, cos, sin, bias]: tf.Tensor[]) => {
+        const engine = tf.engine() as unknown as Tape;
+        const outer = engine.state.activeTape;
+        try {
+          const again = { ...r, cos, sin, bias: bias as tf.Tensor4D };
+          const { value: y, grads } = tf.engine().gradients(() => layer(hSaved as tf.Tensor2D, { seed }, again), [hSaved, ...vars], dy);
+          y.dispose();
+          return grads;
+        } finally {
+          engine.state.activeTape = outer;
+        }
+      },
+    };
+  }) as never) as unknown as (...x: tf.Tensor[]) => tf.Tensor2D;
+  return f(h, ...vars);
+}
+
+const adapterVars = (L: DecoderLayer): tf.Variable[] => LINEAR_NAMES.flatMap((n) => (L[n].lora ? [L[n].lora!.a, L[n].lora!.b] : []));
+
 export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
   const [B, T] = x.ids.shape;
-  const { num_attention_heads: H, num_key_value_heads: Hkv, head_dim: hd, hidden_size: d, rms_norm_eps: eps } = cfg;
-  const g = H / Hkv;
+  const { head_dim: hd, hidden_size: d, rms_norm_eps: eps } = cfg;
   if (x.positions.length !== B * T) throw new ShapeError('positions', `[${B * T}]`, [x.positions.length]);
   const { cos: cosA, sin: sinA } = ropeTables(cfg.rope, x.positions);
-  const cos = tf.tensor3d(cosA, [B * T, 1, hd]);
-  const sin = tf.tensor3d(sinA, [B * T, 1, hd]);
-  let h = embed(w, x.ids.reshape([B * T]) as tf.Tensor1D); // [B*T, d]
-  const scale = 1 / Math.sqrt(hd);
-  const lin = (v: tf.Tensor2D, l: Linear) => linear(v, x.noAdapters ? { wT: l.wT, bias: l.bias } : l, x.train);
+  const run: LayerRun = { B, T, cos: tf.tensor3d(cosA, [B * T, 1, hd]), sin: tf.tensor3d(sinA, [B * T, 1, hd]), bias: x.bias, cache: x.cache, noAdapters: x.noAdapters };
+  let h = tf.gather(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D) as tf.Tensor2D; // [B*T, d]
+  // each layer in its own scope: inference holds one layer's intermediates at a time; training recomputes them
   w.layers.forEach((L, l) => {
-    const a = rmsNorm(h, L.input_layernorm, eps) as tf.Tensor2D;
-    let q = lin(a, L.q_proj).reshape([B * T, H, hd]) as tf.Tensor3D;
-    let k = lin(a, L.k_proj).reshape([B * T, Hkv, hd]) as tf.Tensor3D;
-    const v = lin(a, L.v_proj).reshape([B, T, Hkv, hd]);
-    if (L.q_norm && L.k_norm) {
-      q = rmsNorm(q, L.q_norm, eps) as tf.Tensor3D;
-      k = rmsNorm(k, L.k_norm, eps) as tf.Tensor3D;
-    }
-    q = applyRope(q, cos, sin);
-    k = applyRope(k, cos, sin);
-    // query head h reads kv head floor(h / g): group the g query heads of a kv head along the time axis
-    const q3 = q.reshape([B, T, Hkv, g, hd]).transpose([0, 2, 3, 1, 4]).reshape([B * Hkv, g * T, hd]) as tf.Tensor3D;
-    let k3 = k.reshape([B, T, Hkv, hd]).transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
-    let v3 = v.transpose([0, 2, 1, 3]).reshape([B * Hkv, T, hd]) as tf.Tensor3D;
-    if (x.cache) {
-      if (x.cache.k[l]) {
-        const [kOld, vOld] = [x.cache.k[l], x.cache.v[l]];
-        k3 = tf.concat([kOld, k3], 1);
-        v3 = tf.concat([vOld, v3], 1);
-        kOld.dispose();
-        vOld.dispose();
-      }
-      x.cache.k[l] = tf.keep(k3);
-      x.cache.v[l] = tf.keep(v3);
-    }
-    const Tk = k3.shape[1];
-    const att = tf.matMul(q3, k3, false, true).mul(scale).reshape([B, H, T, Tk]).add(x.bias);
-    const probs = tf.softmax(att).reshape([B * Hkv, g * T, Tk]) as tf.Tensor3D;
-    const y = tf
-      .matMul(probs, v3) // [B*Hkv, g*T, hd]
-      .reshape([B, Hkv, g, T, hd])
-      .transpose([0, 3, 1, 2, 4])
-      .reshape([B * T, H * hd]) as tf.Tensor2D;
-    h = h.add(lin(y, L.o_proj));
-    const m = rmsNorm(h, L.post_attention_layernorm, eps) as tf.Tensor2D;
-    const gate = lin(m, L.gate_proj);
-    h = h.add(lin(gate.mul(tf.sigmoid(gate)).mul(lin(m, L.up_proj)) as tf.Tensor2D, L.down_proj));
+    const layer = (hin: tf.Tensor2D, train: TrainCtx | undefined, r: LayerRun) => decoderLayer(cfg, L, l, hin, r, train);
+    const prev = h;
+    h = x.train && !x.cache ? checkpointed(layer, prev, x.noAdapters ? [] : adapterVars(L), x.train, run) : tf.tidy(() => layer(prev, x.train, run));
   });
   if (x.lastOnly) h = h.reshape([B, T, d]).slice([0, T - 1, 0], [B, 1, d]).reshape([B, d]);
-  return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.headT);
+  return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.head ?? w.embed);
 }
 
 /** Every tensor of the weights, LoRA factors included. */
 export function decoderTensors(w: DecoderWeights): tf.Tensor[] {
-  const out: tf.Tensor[] = [w.headT, w.norm, ...(w.embed ? [w.embed] : [])];
+  const out: tf.Tensor[] = [w.embed, w.norm, ...(w.head ? [w.head] : [])];
   for (const L of w.layers) {
     out.push(L.input_layernorm, L.post_attention_layernorm, ...(L.q_norm ? [L.q_norm] : []), ...(L.k_norm ? [L.k_norm] : []));
     for (const n of LINEAR_NAMES) {
       const lin = L[n];
-      out.push(lin.wT, ...(lin.bias ? [lin.bias] : []), ...(lin.lora ? [lin.lora.a, lin.lora.b] : []));
+      out.push(lin.w, ...(lin.bias ? [lin.bias] : []), ...(lin.lora ? [lin.lora.a, lin.lora.b] : []));
     }
   }
   return out;

@@ -9,7 +9,8 @@ import { InputError } from '../util/errors.js';
 import { readJson } from '../util/fs.js';
 import { initBackend, type BackendName } from './backend.js';
 import { parseDecoderConfig, readGenerationConfig, type DecoderConfig, type GenerationDefaults } from './hf-config.js';
-import { decoderLogits, decoderTensors, LINEAR_NAMES, type DecoderLayer, type DecoderWeights, type Linear } from './decoder.js';
+import { decoderLogits, decoderTensors, LINEAR_NAMES, type DecoderInput, type DecoderLayer, type DecoderWeights, type Linear } from './decoder.js';
+import { assertFits, forwardParts, LOGPROB_LOGIT_COPIES, prefillChunk, trainStepParts } from './hf-memory.js';
 import { checkTensors, linearKey, linearShapes, locateTensors } from './hf-weights.js';
 import { readTensors } from './safetensors.js';
 import { causalBias } from './gpt.js';
@@ -37,11 +38,14 @@ export class HfModel implements CausalLM {
   }
 
   step(x: StepInput): tf.Tensor2D {
-    return decoderLogits(this.weights, this.decoder, x);
+    return stepChunked(this.weights, this.decoder, x, this.lora?.r);
   }
 
   forward(ids: tf.Tensor2D, opts: { train?: boolean; seed?: number } = {}): tf.Tensor2D {
     const [B, T] = ids.shape;
+    const lower = 'lower the batch size (sft.batch_size, grpo.micro_batch_size) or the sequence length';
+    if (opts.train) assertFits(`a training step on ${B} × ${T} tokens`, trainStepParts(this.decoder, B, T, { rank: this.lora?.r ?? 0, params: trainableCount(this.trainable) }), lower);
+    else assertFits(`a forward pass on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES, loraRank: this.lora?.r }), lower);
     const train = opts.train ? { seed: opts.seed ?? this.trainSeed } : undefined;
     const out = decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), train });
     if (train && opts.seed === undefined) this.trainSeed = train.seed;
@@ -58,9 +62,10 @@ export class HfModel implements CausalLM {
     return {
       config: this.config,
       trainable: {},
-      step: (x) => decoderLogits(this.weights, this.decoder, { ...x, noAdapters: true }),
+      step: (x) => stepChunked(this.weights, this.decoder, { ...x, noAdapters: true }),
       forward: (ids) => {
         const [B, T] = ids.shape;
+        assertFits(`a forward pass of the base model on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES }), 'lower grpo.micro_batch_size or the sequence length');
         return decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), noAdapters: true });
       },
       dispose: () => undefined,
@@ -69,6 +74,42 @@ export class HfModel implements CausalLM {
 
   dispose(): void {
     for (const t of decoderTensors(this.weights)) t.dispose();
+  }
+}
+
+const trainableCount = (p: Params) => Object.values(p).reduce((a, v) => a + v.size, 0);
+
+/**
+ * A sampling step: the memory it needs is checked first, and a long prefill that only wants the last position's
+ * logits runs in chunks of positions along a KV cache (a temporary one when the caller keeps none), so its
+ * attention scores and activations stay within PREFILL_BUDGET_BYTES whatever the prompt's length.
+ */
+export function stepChunked(w: DecoderWeights, c: DecoderConfig, x: DecoderInput, loraRank?: number, budget?: number): tf.Tensor2D {
+  const [B, T] = x.ids.shape;
+  const Tk = x.bias.shape[3];
+  const cached = Tk - T;
+  const tc = x.lastOnly ? prefillChunk(c, B, T, Tk, loraRank, budget) : T;
+  const lower = 'lower the number of rows sampled at once (eval.batch_size, grpo.prompts_per_step × group_size, --batch-size) or the prompt and completion lengths';
+  if (tc >= T) {
+    assertFits(`sampling ${B} rows (${T} new positions after ${cached})`, forwardParts(c, B, T, { cached, lastOnly: x.lastOnly, loraRank }), lower);
+    return decoderLogits(w, c, x);
+  }
+  const cache = x.cache ?? { k: [], v: [] };
+  let out: tf.Tensor2D | undefined;
+  try {
+    for (let t0 = 0; t0 < T; t0 += tc) {
+      const n = Math.min(tc, T - t0);
+      assertFits(`a prefill chunk of ${B} rows × ${n} positions after ${cached + t0}`, forwardParts(c, B, n, { cached: cached + t0, lastOnly: true, loraRank }), lower);
+      const positions = new Int32Array(B * n);
+      for (let b = 0; b < B; b++) positions.set(x.positions.subarray(b * T + t0, b * T + t0 + n), b * n);
+      out?.dispose();
+      out = tf.tidy(() =>
+        decoderLogits(w, c, { ...x, ids: x.ids.slice([0, t0], [B, n]), positions, bias: x.bias.slice([0, 0, t0, 0], [x.bias.shape[0], 1, n, cached + t0 + n]), cache, lastOnly: true }),
+      );
+    }
+    return out!;
+  } finally {
+    if (!x.cache) for (const t of [...cache.k, ...cache.v]) t.dispose();
   }
 }
 
@@ -109,20 +150,13 @@ export async function loadHfModel(dir: string, opts: LoadOptions = {}): Promise<
       held.push(out);
       return out;
     };
-    const transposed = (name: string): tf.Tensor2D => {
-      const w = load(name);
-      const wT = tf.transpose(w) as tf.Tensor2D;
-      w.dispose();
-      held.push(wT);
-      return wT;
-    };
     const shapes = linearShapes(c);
     const layers: DecoderLayer[] = [];
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const lin = {} as Record<(typeof LINEAR_NAMES)[number], Linear>;
       for (const n of LINEAR_NAMES) {
         const key = linearKey(l, n, shapes[n].module);
-        lin[n] = { wT: transposed(`${key}.weight`), bias: shapes[n].bias ? (load(`${key}.bias`) as tf.Tensor1D) : undefined };
+        lin[n] = { w: load(`${key}.weight`) as tf.Tensor2D, bias: shapes[n].bias ? (load(`${key}.bias`) as tf.Tensor1D) : undefined };
       }
       const p = `model.layers.${l}`;
       layers.push({
@@ -134,14 +168,9 @@ export async function loadHfModel(dir: string, opts: LoadOptions = {}): Promise<
       });
     }
     const norm = load('model.norm.weight') as tf.Tensor1D;
-    let embed: tf.Tensor2D | undefined;
-    let headT: tf.Tensor2D;
-    if (c.tie_word_embeddings) headT = transposed('model.embed_tokens.weight');
-    else {
-      embed = load('model.embed_tokens.weight') as tf.Tensor2D;
-      headT = transposed('lm_head.weight');
-    }
-    return new HfModel(dir, c, { embed, headT, norm, layers }, readGenerationConfig(dir), raw);
+    const embed = load('model.embed_tokens.weight') as tf.Tensor2D;
+    const head = c.tie_word_embeddings ? undefined : (load('lm_head.weight') as tf.Tensor2D);
+    return new HfModel(dir, c, { embed, head, norm, layers }, readGenerationConfig(dir), raw);
   } catch (e) {
     for (const t of held) if (!t.isDisposed) t.dispose();
     throw e;

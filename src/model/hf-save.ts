@@ -20,9 +20,9 @@ async function plain(t: tf.Tensor): Promise<TensorData> {
 
 /** [out, in] weight of a linear layer, with its LoRA update added. */
 async function linearWeight(l: Linear): Promise<TensorData> {
-  const w = tf.tidy(() => tf.transpose(l.lora ? l.wT.add(mm(l.lora.a, l.lora.b).mul(l.lora.scale)) : l.wT));
+  const w = l.lora ? tf.tidy(() => l.w.add(tf.transpose(mm(l.lora!.a, l.lora!.b)).mul(l.lora!.scale))) : l.w;
   const out = await plain(w);
-  w.dispose();
+  if (w !== l.w) w.dispose();
   return out;
 }
 
@@ -43,13 +43,8 @@ export async function saveHfModel(m: HfModel, dir: string, opts: { tokenizerFrom
     if (L.k_norm) t[`model.layers.${l}.self_attn.k_norm.weight`] = await plain(L.k_norm);
   }
   t['model.norm.weight'] = await plain(m.weights.norm);
-  const head = tf.transpose(m.weights.headT);
-  if (c.tie_word_embeddings) t['model.embed_tokens.weight'] = await plain(head);
-  else {
-    t['model.embed_tokens.weight'] = await plain(m.weights.embed!);
-    t['lm_head.weight'] = await plain(head);
-  }
-  head.dispose();
+  t['model.embed_tokens.weight'] = await plain(m.weights.embed);
+  if (m.weights.head) t['lm_head.weight'] = await plain(m.weights.head);
   writeFileAtomic(join(dir, 'model.safetensors'), encodeSafetensors(t, { format: 'pt' }));
   writeJsonAtomic(join(dir, 'config.json'), { ...m.rawConfig, dtype: 'float32', torch_dtype: 'float32' });
   const src = opts.tokenizerFrom ?? m.dir;

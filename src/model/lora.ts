@@ -77,7 +77,7 @@ export function attachLora(m: HfModel, settings: LoraSettings, seed: number | st
   if (!paths.length) throw new InputError(`target_modules ${JSON.stringify(settings.target_modules)} select no layer`, { field: 'lora.target_modules' });
   for (const p of paths) {
     const lin = layerOf(m, p);
-    const [inp, out] = lin.wT.shape;
+    const [out, inp] = lin.w.shape;
     const bound = 1 / Math.sqrt(inp);
     const a = new Float32Array(inp * settings.r).map(() => (2 * rng.next() - 1) * bound);
     setPair(m, p, lin, tf.tensor2d(a, [inp, settings.r]), tf.zeros([settings.r, out]), settings);
@@ -149,7 +149,7 @@ export function loadAdapter(m: HfModel, dir: string): void {
   const used = new Set<string>();
   for (const p of paths) {
     const lin = layerOf(m, p);
-    const [inp, out] = lin.wT.shape;
+    const [out, inp] = lin.w.shape;
     const get = (which: 'A' | 'B', shape: number[]) => {
       const name = `${PREFIX}${p}.lora_${which}.weight`;
       const t = tensors[name];
@@ -170,11 +170,11 @@ export function mergeLora(m: HfModel): void {
   for (const p of m.lora?.targets ?? []) {
     const lin = layerOf(m, p);
     const { a, b, scale } = lin.lora!;
-    const merged = tf.tidy(() => lin.wT.add(mm(a, b).mul(scale))) as tf.Tensor2D;
-    lin.wT.dispose();
+    const merged = tf.tidy(() => lin.w.add(tf.transpose(mm(a, b)).mul(scale))) as tf.Tensor2D;
+    lin.w.dispose();
     a.dispose();
     b.dispose();
-    lin.wT = merged;
+    lin.w = merged;
     lin.lora = undefined;
   }
   for (const k of Object.keys(m.trainable)) delete m.trainable[k];

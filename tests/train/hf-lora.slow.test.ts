@@ -49,7 +49,7 @@ describe('SFT then GRPO on a Hugging Face checkpoint with LoRA', () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-hf-train-'));
     const m = await loadHfModel(QWEN2);
     attachLora(m, LoraSettings.parse({ r: 4, lora_alpha: 8, lora_dropout: 0.1, target_modules: 'all-linear' }), 1);
-    const base = Array.from(m.weights.layers[0].q_proj.wT.dataSync());
+    const base = Array.from(m.weights.layers[0].q_proj.w.dataSync());
     disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
     const sft = { ...recipe.sft, steps: 6, batch_size: 4, lr: 5e-3, warmup_steps: 0, min_lr_ratio: 1, checkpoint_every: 3, log_every: 1 };
@@ -58,7 +58,7 @@ describe('SFT then GRPO on a Hugging Face checkpoint with LoRA', () => {
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<{ loss: number }>(join(dir, 'sft.jsonl'));
     expect(rows[5].loss).toBeLessThan(rows[0].loss);
-    expect(Array.from(m.weights.layers[0].q_proj.wT.dataSync())).toEqual(base);
+    expect(Array.from(m.weights.layers[0].q_proj.w.dataSync())).toEqual(base);
 
     // a second run stopped after step 3 (constant lr, so the schedule does not depend on steps) and resumed ends where the first did
     const m2 = await loadHfModel(QWEN2);
@@ -74,7 +74,7 @@ describe('SFT then GRPO on a Hugging Face checkpoint with LoRA', () => {
     const g = readJsonl<Record<string, number>>(join(dir, 'grpo.jsonl'));
     expect(g).toHaveLength(2);
     expect(g[0].kl).toBeGreaterThan(0);
-    expect(Array.from(m.weights.layers[0].q_proj.wT.dataSync())).toEqual(base);
+    expect(Array.from(m.weights.layers[0].q_proj.w.dataSync())).toEqual(base);
 
     const trained = logits(m);
     await saveAdapter(m, join(dir, 'adapter'));
