@@ -70,7 +70,7 @@ async function benchShape(name: string, config: Record<string, unknown>): Promis
     for (const B of [1, 32]) {
       const prompts = Array.from({ length: B }, (_, b) => Array.from({ length: 16 }, (_, i) => (b * 131 + i * 17) % V));
       t0 = performance.now();
-      const res = sampleBatch(m, prompts, { temperature: 1, top_p: 1, max_tokens: 32 }, [], 0, prompts.map((_, b) => new Rng(`bench/${b}`)));
+      const res = await sampleBatch(m, prompts, { temperature: 1, top_p: 1, max_tokens: 32 }, [], 0, prompts.map((_, b) => new Rng(`bench/${b}`)));
       sampling[`batch_${B}`] = res.reduce((a, r) => a + r.tokens.length, 0) / ((performance.now() - t0) / 1000);
     }
     m.dispose();
