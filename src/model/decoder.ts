@@ -8,6 +8,8 @@ import { mm } from './gpt.js';
 import { ropeTables } from './rope.js';
 import type { DecoderConfig } from './hf-config.js';
 import { ShapeError } from '../util/errors.js';
+import { fusedOn } from './kernels/fused.js';
+import { rmsNorm as fusedRmsNorm } from './kernels/norm.js';
 
 /** A LoRA pair as PEFT defines it (y += dropout(x) Aᵀ Bᵀ · scale), held transposed: a [in, r], b [r, out]. */
 export interface LoraPair {
@@ -76,6 +78,8 @@ export function linear(x: tf.Tensor2D, l: Linear, train?: TrainCtx): tf.Tensor2D
 }
 
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
+  // the fused webgpu kernel; elsewhere the plain ops, whose bits the parity fixtures hold
+  if (fusedOn()) return fusedRmsNorm(x, w, eps);
   return x.mul(tf.rsqrt(tf.mean(tf.square(x), -1, true).add(eps))).mul(w);
 }
 
