@@ -51,7 +51,8 @@ e2e() {
 }
 
 bench() {
-  node $B/gpu.mjs --out="$OUT/gpu-bench.json" > /dev/null
+  # BENCH_ARGS: more flags for bench/gpu.ts, e.g. --configs=tiny,qwen-tiny (a smoke test)
+  node $B/gpu.mjs --out="$OUT/gpu-bench.json" ${BENCH_ARGS:-} > /dev/null
 }
 
 main() {

@@ -143,21 +143,24 @@ function normGradX(x: tf.TensorInfo, center: boolean) {
   return { p: program(`norm_grad_x_${center}`, ['dys', 'xs', 'st', 'gs'], x.shape, rows(x), '', code), u: [] };
 }
 
-/** Column sums over the N rows: Σ dy·xhat (the scale's gradient) or Σ dy (the bias's; give it dy alone), [d]. */
-function normGradParam(x: tf.TensorInfo, which: 'scale' | 'bias') {
+/**
+ * Column sums over the N rows: Σ dy·xhat (the scale's gradient) or Σ dy (the bias's; give it dy alone), [d].
+ * One workgroup per column, its threads striding over the rows (a thread per column left the GPU mostly idle).
+ */
+function normGradParam(dy: tf.TensorInfo, which: 'scale' | 'bias') {
   const term = which === 'scale' ? 'dys[i * d + j] * ((xs[i * d + j] - st[i * 2]) * st[i * 2 + 1])' : 'dys[i * d + j]';
-  const code = `
+  const code = `${ROW_SUM}
   fn main(index : i32) {
     let n = uniforms.dysShape[0];
     let d = uniforms.dysShape[1];
-    if (index < d) {
-      let j = index;
-      var s = 0.0;
-      for (var i = 0; i < n; i++) { s += ${term}; }
-      result[j] = s;
-    }
+    let j = min(index / ${WG}, d - 1);
+    let tid = i32(localId.x);
+    var s = 0.0;
+    for (var i = tid; i < n; i += ${WG}) { s += ${term}; }
+    let total = rowSum(s);
+    if (tid == 0 && index / ${WG} < d) { result[j] = total; }
   }`;
-  return { p: program(`norm_grad_${which}`, which === 'scale' ? ['dys', 'xs', 'st'] : ['dys'], [cols(x)], elementwise(cols(x)), '', code), u: [] };
+  return { p: program(`norm_grad_${which}`, which === 'scale' ? ['dys', 'xs', 'st'] : ['dys'], [cols(dy)], cols(dy), '', code), u: [] };
 }
 
 /** −log softmax(z)[t] per row of z [N, V] with targets t [N] (int32). */
