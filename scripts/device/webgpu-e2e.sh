@@ -5,8 +5,9 @@
 #   bash scripts/device/webgpu-e2e.sh bench   bench:gpu: the GPT configs with the fused kernels off and on, the
 #                                             Qwen2.5-0.5B-shaped LoRA step and sampling, torch fp32/bf16 (+ peft)
 # Writes under $OUT: <mode>-log.txt; e2e: e2e-summary.json (the run's summary), e2e-compare.json (each metric beside
-# the committed wasm run's interval), e2e-reports.tgz (the run's report folder), and e2e-work.tgz when the run did
-# not finish within E2E_BUDGET_S (unpack it into .e2e-work and carry that to resume); bench: gpu-bench.json.
+# the committed wasm run's interval), e2e-reports.tgz (the run's report folder), and e2e-work.tgz.aa, .ab, … when the
+# run did not finish within E2E_BUDGET_S (default 480 s; cat them | tar xzf - -C .e2e-work, and carry .e2e-work to
+# resume); bench: gpu-bench.json.
 # E2E_LOCAL=1 skips the machine setup (a smoke test on a CPU machine with REPRISE_WEBGPU=opengl); E2E_SET adds
 # --set overrides (e.g. "sft.steps=2 grpo.steps=1").
 set -uo pipefail
@@ -44,8 +45,10 @@ e2e() {
     python3 scripts/device/webgpu-compare.py reports/runs/tiny-r1-v1-s1234/summary.json "$summary" "$(cat $B/COMMIT)" > "$OUT/e2e-compare.json"
     cat "$OUT/e2e-compare.json"
   else
-    tar czf "$OUT/e2e-work.tgz" -C $work .
-    echo "unfinished: unpack e2e-work.tgz into .e2e-work and carry .e2e-work to resume"
+    # in pieces: a file over 16 MiB would not come back
+    tar czf - -C $work . | split -b 15M - "$OUT/e2e-work.tgz."
+    ls -la "$OUT"
+    echo "unfinished: cat e2e-work.tgz.* | tar xzf - -C .e2e-work (mkdir it first), then carry .e2e-work to resume"
   fi
   return $rc
 }

@@ -31,10 +31,11 @@ function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, mask: tf.T
   const f = tf.customGrad(((z: tf.Tensor, save: tf.GradSaveFunc) => {
     const denom = tf.maximum(tf.sum(mask), scalar(1));
     const nll = runFused('RepriseCrossEntropyRows', { z, t: targets });
-    save([z, tf.div(mask, denom)]);
+    // targets are saved too: made inside a tf.variableGrads function, they are disposed before the backward pass
+    save([z, tf.div(mask, denom), targets]);
     return {
       value: tf.div(tf.sum(tf.mul(nll, mask)), denom),
-      gradFunc: (dy: tf.Tensor, [zs, ws]: tf.Tensor[]) => [runFused('RepriseCrossEntropyGrad', { z: zs, t: targets, w: tf.mul(ws, dy) })],
+      gradFunc: (dy: tf.Tensor, [zs, ws, ts]: tf.Tensor[]) => [runFused('RepriseCrossEntropyGrad', { z: zs, t: ts, w: tf.mul(ws, dy) })],
     };
   }) as never) as unknown as (z: tf.Tensor) => tf.Tensor;
   return f(logits) as tf.Scalar;

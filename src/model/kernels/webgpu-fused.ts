@@ -291,5 +291,6 @@ function register(): void {
 /** Runs one of the kernels above on the current (webgpu) backend. */
 export function runFused(name: keyof typeof KERNELS, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}): tf.Tensor {
   register();
+  for (const [k, t] of Object.entries(inputs)) if (t.isDisposed) throw new Error(`${name}: input ${k} is disposed`);
   return tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as never) as tf.Tensor;
 }
