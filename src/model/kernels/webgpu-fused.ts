@@ -209,6 +209,67 @@ function crossEntropyGrad(z: tf.TensorInfo) {
   return { p: program('ce_grad', ['zs', 'ts', 'ws'], z.shape, rows(z), '', code), u: [] };
 }
 
+/**
+ * softmax(s·scale + bias) over the last axis of attention scores s [B*H*T, Tk], bias [Bb, 1, T, Tk] with Bb 1 or B
+ * (causal and padding, 0 or −1e9), one row per workgroup: three passes over the row instead of three tfjs ops.
+ */
+function attnSoftmax(s: tf.TensorInfo, bias: tf.TensorInfo, heads: number, scale: number) {
+  const code = `${ROW_SUM}
+  fn main(index : i32) {
+    let n = uniforms.ssShape[0];
+    let tk = uniforms.ssShape[1];
+    let t = uniforms.biasShape[2];
+    let row = min(index / ${WG}, n - 1);
+    let tid = i32(localId.x);
+    let i = row % t;
+    let b = select(row / t / uniforms.heads, 0, uniforms.biasShape[0] == 1);
+    let base = row * tk;
+    let bb = (b * t + i) * tk;
+    var mx = -3.402823e+38;
+    for (var j = tid; j < tk; j += ${WG}) { mx = max(mx, ss[base + j] * uniforms.scale + bias[bb + j]); }
+    let m = rowMax(mx);
+    var z = 0.0;
+    for (var j = tid; j < tk; j += ${WG}) { z += exp(ss[base + j] * uniforms.scale + bias[bb + j] - m); }
+    let total = rowSum(z);
+    if (index / ${WG} < n) {
+      for (var j = tid; j < tk; j += ${WG}) { result[base + j] = exp(ss[base + j] * uniforms.scale + bias[bb + j] - m) / total; }
+    }
+  }`;
+  return { p: program('attn_softmax', ['ss', 'bias'], s.shape, rows(s), 'scale : f32, heads : i32,', code), u: [{ type: 'float32', data: [scale] }, { type: 'int32', data: [heads] }] as Uniform[] };
+}
+
+/** The gradient of attnSoftmax for its scores: scale·y·(dy − Σ dy·y) per row, [B*H*T, Tk]. */
+function attnSoftmaxGrad(y: tf.TensorInfo, scale: number) {
+  const code = `${ROW_SUM}
+  fn main(index : i32) {
+    let n = uniforms.ysShape[0];
+    let tk = uniforms.ysShape[1];
+    let row = min(index / ${WG}, n - 1);
+    let tid = i32(localId.x);
+    let base = row * tk;
+    var s = 0.0;
+    for (var j = tid; j < tk; j += ${WG}) { s += dys[base + j] * ys[base + j]; }
+    let total = rowSum(s);
+    if (index / ${WG} < n) {
+      for (var j = tid; j < tk; j += ${WG}) { result[base + j] = (dys[base + j] - total) * ys[base + j] * uniforms.scale; }
+    }
+  }`;
+  return { p: program('attn_softmax_grad', ['dys', 'ys'], y.shape, rows(y), 'scale : f32,', code), u: [{ type: 'float32', data: [scale] }] as Uniform[] };
+}
+
+/** x·sigmoid(1.702x) elementwise over x [n], or (with dy) its gradient dy·(s + 1.702·x·s·(1 − s)), s = sigmoid(1.702x). */
+function gelu(x: tf.TensorInfo, grad: boolean) {
+  const code = `
+  fn main(i : i32) {
+    if (i < uniforms.xsShape) {
+      let x = xs[i];
+      let s = 1.0 / (1.0 + exp(-1.0 * (x * 1.702)));
+      result[i] = ${grad ? 'dys[i] * (s + x * 1.702 * s * (1.0 - s))' : 'x * s'};
+    }
+  }`;
+  return { p: program(`gelu_${grad}`, grad ? ['dys', 'xs'] : ['xs'], x.shape, elementwise(x.shape.reduce((a, b) => a * b, 1)), '', code), u: [] };
+}
+
 export interface AdamWScalars {
   lr: number;
   beta1: number;
@@ -257,6 +318,10 @@ const KERNELS: Record<string, (inputs: tf.TensorInfo[], attrs: Record<string, un
   RepriseNormGradParam: ([dy], a) => normGradParam(dy, a.which as 'scale' | 'bias'),
   RepriseCrossEntropyRows: ([z]) => crossEntropyRows(z),
   RepriseCrossEntropyGrad: ([z]) => crossEntropyGrad(z),
+  RepriseAttnSoftmax: ([sc, bias], a) => attnSoftmax(sc, bias, a.heads as number, a.scale as number),
+  RepriseAttnSoftmaxGrad: ([, y], a) => attnSoftmaxGrad(y, a.scale as number),
+  RepriseGelu: ([x]) => gelu(x, false),
+  RepriseGeluGrad: ([, x]) => gelu(x, true),
   RepriseAdamW: (ins, a) => adamW(ins[a.which === 'p' ? 1 : 0], a.which as 'p' | 'm' | 'v', a as unknown as AdamWScalars),
 };
 // the order of each kernel's inputs, as the programs' variableNames expect them
@@ -267,6 +332,10 @@ const INPUTS: Record<string, string[]> = {
   RepriseNormGradParam: ['dy', 'x', 'stats'],
   RepriseCrossEntropyRows: ['z', 't'],
   RepriseCrossEntropyGrad: ['z', 't', 'w'],
+  RepriseAttnSoftmax: ['s', 'bias'],
+  RepriseAttnSoftmaxGrad: ['dy', 'y'],
+  RepriseGelu: ['x'],
+  RepriseGeluGrad: ['dy', 'x'],
   RepriseAdamW: ['p', 'g', 'm', 'v', 'mask'],
 };
 

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { findWebGpuAdapter, initBackend } from '../../../src/model/backend.js';
 import { layerNorm, rmsNorm } from '../../../src/model/kernels/norm.js';
 import { softmaxCrossEntropy } from '../../../src/model/kernels/cross-entropy.js';
+import { attentionProbs, gelu } from '../../../src/model/kernels/activations.js';
 import { fusedOn, setFused } from '../../../src/model/kernels/fused.js';
 import { variableFrom } from '../../../src/model/gpt.js';
 import { AdamW } from '../../../src/train/optim.js';
@@ -62,6 +63,22 @@ describe.skipIf(skip !== undefined)(`fused WGSL kernels on webgpu${skip ? ` (ski
     const t = tf.randomUniform([37], 0, 1000, 'int32', 9) as tf.Tensor1D;
     const m = tf.tensor1d(Array.from({ length: 37 }, (_, i) => (i % 5 === 2 ? 0 : 1)));
     await bothWays((a) => softmaxCrossEntropy(a as tf.Tensor2D, t, m), [z], tf.scalar(0.7));
+  });
+
+  it('gelu (x·sigmoid(1.702x)) agrees with the unfused ops, gradient included', async () => {
+    await initBackend('webgpu');
+    const x = tf.randomNormal([9, 70], 0, 4, 'float32', 13);
+    await bothWays((a) => gelu(a), [x], tf.randomNormal([9, 70], 0, 1, 'float32', 14));
+  });
+
+  it('attention probabilities with a per-row padding bias and with a shared causal bias agree with the unfused ops, gradient included', async () => {
+    await initBackend('webgpu');
+    const [B, H, T, Tk] = [2, 3, 5, 7];
+    const causal = new Float32Array(T * Tk).map((_, k) => (k % Tk > Math.floor(k / Tk) + 2 ? -1e9 : 0));
+    const padded = new Float32Array(B * T * Tk).map((_, k) => (k % Tk < Math.floor(k / (T * Tk)) * 2 ? -1e9 : 0));
+    const scores = tf.randomNormal([B * H, T, Tk], 0, 3, 'float32', 15);
+    const r = tf.randomNormal([B * H, T, Tk], 0, 1, 'float32', 16);
+    for (const bias of [tf.tensor4d(causal, [1, 1, T, Tk]), tf.tensor4d(padded, [B, 1, T, Tk])]) await bothWays((s) => attentionProbs(s as tf.Tensor3D, 0.37, bias, B, H), [scores], r);
   });
 
   it('AdamW (clipped, with weight decay) leaves the same parameters and moments after three steps', async () => {
