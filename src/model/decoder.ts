@@ -10,6 +10,7 @@ import type { DecoderConfig } from './hf-config.js';
 import { ShapeError } from '../util/errors.js';
 import { fusedOn } from './kernels/fused.js';
 import { rmsNorm as fusedRmsNorm } from './kernels/norm.js';
+import { fusedRope } from './kernels/activations.js';
 
 /** A LoRA pair as PEFT defines it (y += dropout(x) Aᵀ Bᵀ · scale), held transposed: a [in, r], b [r, out]. */
 export interface LoraPair {
@@ -85,6 +86,8 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
 
 /** q·cos + rotate_half(q)·sin on x [N, heads, dim] with tables [N, 1, dim]. */
 function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D {
+  const fused = fusedRope(x, cos, sin);
+  if (fused) return fused;
   const half = x.shape[2] / 2;
   const [x1, x2] = tf.split(x, [half, half], 2);
   return x.mul(cos).add(tf.concat([tf.neg(x2), x1], 2).mul(sin)) as tf.Tensor3D;

@@ -28,3 +28,14 @@ export function attentionProbs(scores: tf.Tensor3D, scale: number, bias: tf.Tens
   }) as never) as unknown as (s: tf.Tensor) => tf.Tensor;
   return f(scores) as tf.Tensor3D;
 }
+
+/** Rotary embedding x·cos + rotate_half(x)·sin of x [N, heads, dim] with tables [N, 1, dim]; null off webgpu. */
+export function fusedRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D | null {
+  if (!fusedOn()) return null;
+  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    // the tables are saved: made inside a differentiated function, they are disposed before its backward pass
+    save([cos, sin]);
+    return { value: runFused('RepriseRope', { x: xi, cos, sin }), gradFunc: (dy: tf.Tensor, [c, s]: tf.Tensor[]) => [runFused('RepriseRopeGrad', { x: dy, cos: c, sin: s })] };
+  }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+  return f(x) as tf.Tensor3D;
+}

@@ -270,6 +270,30 @@ function gelu(x: tf.TensorInfo, grad: boolean) {
   return { p: program(`gelu_${grad}`, grad ? ['dys', 'xs'] : ['xs'], x.shape, elementwise(x.shape.reduce((a, b) => a * b, 1)), '', code), u: [] };
 }
 
+/**
+ * Rotary embedding of x [N, heads, dim] with tables cos, sin [N, 1, dim]: x·cos + rotate_half(x)·sin, or (grad)
+ * its transpose applied to dy: dy·cos + rotate_half(dy·sin)ᵀ, where rotate_half(x) = (−x₂, x₁).
+ */
+function rope(x: tf.TensorInfo, grad: boolean) {
+  const rot = grad ? 'select(-xs[ii] * sn[cc], xs[ii] * sn[cc], j < half)' : 'select(xs[ii], -xs[ii], j < half) * sn[c]';
+  const code = `
+  fn main(i : i32) {
+    let heads = uniforms.xsShape[1];
+    let dim = uniforms.xsShape[2];
+    if (i < uniforms.xsShape[0] * heads * dim) {
+      let half = dim / 2;
+      let n = i / (heads * dim);
+      let j = i % dim;
+      let c = n * dim + j;
+      // the element of the other half that rotate_half pairs with this one
+      let ii = select(i - half, i + half, j < half);
+      let cc = select(c - half, c + half, j < half);
+      result[i] = xs[i] * cs[c] + ${rot};
+    }
+  }`;
+  return { p: program(`rope_${grad}`, ['xs', 'cs', 'sn'], x.shape, elementwise(x.shape.reduce((a, b) => a * b, 1)), '', code), u: [] };
+}
+
 export interface AdamWScalars {
   lr: number;
   beta1: number;
@@ -322,6 +346,8 @@ const KERNELS: Record<string, (inputs: tf.TensorInfo[], attrs: Record<string, un
   RepriseAttnSoftmaxGrad: ([, y], a) => attnSoftmaxGrad(y, a.scale as number),
   RepriseGelu: ([x]) => gelu(x, false),
   RepriseGeluGrad: ([, x]) => gelu(x, true),
+  RepriseRope: ([x]) => rope(x, false),
+  RepriseRopeGrad: ([x]) => rope(x, true),
   RepriseAdamW: (ins, a) => adamW(ins[a.which === 'p' ? 1 : 0], a.which as 'p' | 'm' | 'v', a as unknown as AdamWScalars),
 };
 // the order of each kernel's inputs, as the programs' variableNames expect them
@@ -336,6 +362,8 @@ const INPUTS: Record<string, string[]> = {
   RepriseAttnSoftmaxGrad: ['dy', 'y'],
   RepriseGelu: ['x'],
   RepriseGeluGrad: ['dy', 'x'],
+  RepriseRope: ['x', 'cos', 'sin'],
+  RepriseRopeGrad: ['x', 'cos', 'sin'],
   RepriseAdamW: ['p', 'g', 'm', 'v', 'mask'],
 };
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { findWebGpuAdapter, initBackend } from '../../../src/model/backend.js';
 import { layerNorm, rmsNorm } from '../../../src/model/kernels/norm.js';
 import { softmaxCrossEntropy } from '../../../src/model/kernels/cross-entropy.js';
-import { attentionProbs, gelu } from '../../../src/model/kernels/activations.js';
+import { attentionProbs, fusedRope, gelu } from '../../../src/model/kernels/activations.js';
 import { fusedOn, setFused } from '../../../src/model/kernels/fused.js';
 import { variableFrom } from '../../../src/model/gpt.js';
 import { AdamW } from '../../../src/train/optim.js';
@@ -79,6 +79,19 @@ describe.skipIf(skip !== undefined)(`fused WGSL kernels on webgpu${skip ? ` (ski
     const scores = tf.randomNormal([B * H, T, Tk], 0, 3, 'float32', 15);
     const r = tf.randomNormal([B * H, T, Tk], 0, 1, 'float32', 16);
     for (const bias of [tf.tensor4d(causal, [1, 1, T, Tk]), tf.tensor4d(padded, [B, 1, T, Tk])]) await bothWays((s) => attentionProbs(s as tf.Tensor3D, 0.37, bias, B, H), [scores], r);
+  });
+
+  it('rotary embedding agrees with x·cos + rotate_half(x)·sin, gradient included', async () => {
+    await initBackend('webgpu');
+    const [N, heads, dim] = [6, 3, 8];
+    const cos = tf.randomUniform([N, 1, dim], -1, 1, 'float32', 17);
+    const sin = tf.randomUniform([N, 1, dim], -1, 1, 'float32', 18);
+    const plain = (x: tf.Tensor) => {
+      const [x1, x2] = tf.split(x, 2, 2);
+      return x.mul(cos).add(tf.concat([tf.neg(x2), x1], 2).mul(sin));
+    };
+    const rope = (x: tf.Tensor) => fusedRope(x as tf.Tensor3D, cos, sin) ?? plain(x);
+    await bothWays(rope, [tf.randomNormal([N, heads, dim], 0, 2, 'float32', 19)], tf.randomNormal([N, heads, dim], 0, 1, 'float32', 20));
   });
 
   it('AdamW (clipped, with weight decay) leaves the same parameters and moments after three steps', async () => {
