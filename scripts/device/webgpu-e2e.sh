@@ -8,6 +8,8 @@
 # the committed wasm run's interval), e2e-reports.tgz (the run's report folder), and e2e-work.tgz.aa, .ab, … when the
 # run did not finish within E2E_BUDGET_S (default 480 s; cat them | tar xzf - -C .e2e-work, and carry .e2e-work to
 # resume); bench: gpu-bench.json.
+# Here, first: bench/gpu-bundle.sh .gpubundle (after ../shared/device/pack.sh for .device); then one device call per
+# mode, carry [".gpubundle", ".device", ".gl"] (+ ".e2e-work" to resume), timeout 600.
 # E2E_LOCAL=1 skips the machine setup (a smoke test on a CPU machine with REPRISE_WEBGPU=opengl); E2E_SET adds
 # --set overrides (e.g. "sft.steps=2 grpo.steps=1").
 set -uo pipefail
