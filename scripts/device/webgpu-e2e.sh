@@ -4,10 +4,11 @@
 #   bash scripts/device/webgpu-e2e.sh e2e     tiny-r1 end to end with --backend webgpu; a carried .e2e-work resumes
 #   bash scripts/device/webgpu-e2e.sh bench   bench:gpu: the GPT configs with the fused kernels off and on, the
 #                                             Qwen2.5-0.5B-shaped LoRA step and sampling, torch fp32/bf16 (+ peft)
-# Writes under $OUT: <mode>-log.txt; e2e: e2e-summary.json (the run's summary), e2e-compare.json (each metric beside
-# the committed wasm run's interval), e2e-reports.tgz (the run's report folder), and e2e-work.tgz.aa, .ab, … when the
+# Writes under $OUT (named to be committed as they are under reports/bench/): <mode>-log.txt; e2e:
+# webgpu-e2e-<date>-summary.json (the run's summary), webgpu-e2e-<date>.json (each metric beside the committed wasm
+# run's interval), e2e-reports.tgz (the run's report folder), and e2e-work.tgz.aa, .ab, … when the
 # run did not finish within E2E_BUDGET_S (default 480 s; cat them | tar xzf - -C .e2e-work, and carry .e2e-work to
-# resume); bench: gpu-bench.json.
+# resume); bench: gpu-<date>.json.
 # Here, first: bench/gpu-bundle.sh .gpubundle (after ../shared/device/pack.sh for .device); then one device call per
 # mode, carry [".gpubundle", ".device", ".gl"] (+ ".e2e-work" to resume), timeout 600.
 # E2E_LOCAL=1 skips the machine setup (a smoke test on a CPU machine with REPRISE_WEBGPU=opengl); E2E_SET adds
@@ -16,6 +17,7 @@ set -uo pipefail
 mode=${1:?usage: webgpu-e2e.sh e2e|bench}
 : "${OUT:?OUT must name the folder results go to}"
 B=.gpubundle
+day=$(date -u +%F)
 
 setup() {
   for f in .gl/*.deb .device/vulkan/*.deb; do [ -f "$f" ] && dpkg -x "$f" /; done
@@ -42,10 +44,10 @@ e2e() {
   local summary
   summary=$(ls $work/reports/runs/*/summary.json 2>/dev/null | head -1)
   if [ $rc -eq 0 ] && [ -n "$summary" ]; then
-    cp "$summary" "$OUT/e2e-summary.json"
+    cp "$summary" "$OUT/webgpu-e2e-$day-summary.json"
     tar czf "$OUT/e2e-reports.tgz" -C $work reports run.json
-    python3 scripts/device/webgpu-compare.py reports/runs/tiny-r1-v1-s1234/summary.json "$summary" "$(cat $B/COMMIT)" > "$OUT/e2e-compare.json"
-    cat "$OUT/e2e-compare.json"
+    python3 scripts/device/webgpu-compare.py reports/runs/tiny-r1-v1-s1234/summary.json "$summary" "$(cat $B/COMMIT)" > "$OUT/webgpu-e2e-$day.json"
+    cat "$OUT/webgpu-e2e-$day.json"
   else
     # in pieces: a file over 16 MiB would not come back
     tar czf - -C $work . | split -b 15M - "$OUT/e2e-work.tgz."
@@ -57,7 +59,7 @@ e2e() {
 
 bench() {
   # BENCH_ARGS: more flags for bench/gpu.ts, e.g. --configs=tiny,qwen-tiny (a smoke test)
-  node $B/gpu.mjs --out="$OUT/gpu-bench.json" ${BENCH_ARGS:-} > /dev/null
+  node $B/gpu.mjs --out="$OUT/gpu-$day.json" ${BENCH_ARGS:-} > /dev/null
 }
 
 main() {
