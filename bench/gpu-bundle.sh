@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Packs bench/gpu.ts for the GPU machine, which has no node_modules: one ESM bundle plus the linux-x64 Dawn binary
-# of the `webgpu` package (its other platforms' builds would not fit the 64 MiB that travels).
-# Usage: bench/gpu-bundle.sh <dir>   (e.g. an ignored folder of the checkout that goes to the device)
+# Packs what the GPU machine runs, which has no node_modules, into one folder: ESM bundles of bench/gpu.ts (gpu.mjs)
+# and of the CLI (cli.mjs), the Python references, and the `webgpu` package with only its linux-x64 Dawn binary,
+# xz-compressed (scripts/device/webgpu-e2e.sh unpacks it; the other platforms' builds would not fit the 64 MiB
+# that travels). Usage: bench/gpu-bundle.sh <dir>   (an ignored folder of the checkout, e.g. .gpubundle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: bench/gpu-bundle.sh <dir>}
-mkdir -p "$out/node_modules/webgpu/dist/linux-x64"
-npx esbuild bench/gpu.ts --bundle --platform=node --format=esm --target=node20 --external:webgpu \
-  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
-  --define:process.env.REPRISE_BENCH_COMMIT="\"$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD || echo -dirty)\"" \
-  --outfile="$out/gpu.mjs" --log-level=warning
-cp bench/gpu_torch.py "$out/"
+rm -rf "$out"
+mkdir -p "$out/node_modules/webgpu"
+commit="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD || echo -dirty)"
+for entry in bench/gpu.ts:gpu.mjs src/cli.ts:cli.mjs; do
+  npx esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 --external:webgpu \
+    --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
+    --define:process.env.REPRISE_BENCH_COMMIT="\"$commit\"" \
+    --outfile="$out/${entry##*:}" --log-level=warning
+done
+echo "$commit" > "$out/COMMIT"
+cp bench/gpu_torch.py bench/gpu_torch_qwen.py "$out/"
 w=node_modules/webgpu
 cp $w/package.json $w/index.js "$out/node_modules/webgpu/"
-cp $w/dist/linux-x64/dawn.node "$out/node_modules/webgpu/dist/linux-x64/"
+xz -T0 -6 -c $w/dist/linux-x64/dawn.node > "$out/dawn.node.xz"
 du -sh "$out"

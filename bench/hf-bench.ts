@@ -122,8 +122,8 @@ async function benchShape(name: string, config: Record<string, unknown>): Promis
     for (const B of [1, 32]) {
       const prompts = Array.from({ length: B }, (_, b) => Array.from({ length: 16 }, (_, i) => (b * 131 + i * 17) % V));
       let tokens = 0;
-      const r = await measure(() => {
-        const res = sampleBatch(m, prompts, { temperature: 1, top_p: 1, max_tokens: 32 }, [], 0, prompts.map((_, b) => new Rng(`bench/${b}`)));
+      const r = await measure(async () => {
+        const res = await sampleBatch(m, prompts, { temperature: 1, top_p: 1, max_tokens: 32 }, [], 0, prompts.map((_, b) => new Rng(`bench/${b}`)));
         tokens = res.reduce((a, x) => a + x.tokens.length, 0);
       });
       sampling[`batch_${B}`] = { tokens_per_s: tokens / r.s, heap_gib: r.heap_gib };

@@ -148,7 +148,7 @@ export async function runGenerate(o: { model: GenerationModel; input: string; ou
   const sampling = { temperature: s.temperature, top_p: s.top_p, top_k: s.top_k, max_tokens: s.max_tokens };
   for (let at = 0; at < todo.length; at += s.batch_size) {
     const batch = todo.slice(at, at + s.batch_size);
-    const res = model.sample(
+    const res = await model.sample(
       batch.map((r) => prompts.get(String(r.id))!),
       sampling,
       batch.map((r) => new Rng(`generate/${s.seed}/${String(r.id)}`)),

@@ -31,7 +31,7 @@ export interface GenerationModel {
   /** Sampling settings from generation_config.json; do_sample false (or absent there) means greedy. */
   defaults: Partial<Pick<SamplingParams, 'temperature' | 'top_p' | 'top_k' | 'max_tokens'>>;
   /** One completion per prompt, eos included when produced; rows[i] seeds row i only. */
-  sample(prompts: number[][], s: SamplingParams, rows: readonly Rng[]): SampleResult[];
+  sample(prompts: number[][], s: SamplingParams, rows: readonly Rng[]): Promise<SampleResult[]>;
   dispose(): void;
 }
 

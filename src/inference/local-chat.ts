@@ -128,7 +128,7 @@ export class LocalChatBackend implements ChatBackend {
     for (const [maxTokens, ks] of byBudget) {
       const rows = ks.flatMap((k) => this.rows(reqs[k]).map((rng) => ({ k, rng })));
       const s = reqs[ks[0]];
-      const res = m.sample(rows.map((r) => prompts[r.k].ids), { temperature: s.temperature ?? 1, top_p: s.top_p ?? 1, max_tokens: maxTokens }, rows.map((r) => r.rng));
+      const res = await m.sample(rows.map((r) => prompts[r.k].ids), { temperature: s.temperature ?? 1, top_p: s.top_p ?? 1, max_tokens: maxTokens }, rows.map((r) => r.rng));
       for (const k of ks) out[k] = this.generation(m, prompts[k].ids, res.filter((_, i) => rows[i].k === k), reqs[k], prompts[k].generationPrefix);
     }
     return out;
@@ -164,10 +164,10 @@ export class LocalChatBackend implements ChatBackend {
     return { choices, prompt_tokens: prompt.length, completion_tokens: res.reduce((s, r) => s + r.tokens.length, 0) };
   }
 
-  private generate(id: string, m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Generation {
+  private async generate(id: string, m: GenerationModel, prompt: number[], req: Omit<CompletionRequest, 'prompt'>, prefix: string): Promise<Generation> {
     this.checkRoom(id, m, prompt, req);
     const rows = this.rows(req);
-    const res = m.sample(
+    const res = await m.sample(
       rows.map(() => prompt),
       { temperature: req.temperature ?? 1, top_p: req.top_p ?? 1, max_tokens: this.maxTokens(m, prompt, req) },
       rows,

@@ -97,8 +97,11 @@ function slice(seqs: readonly Int32Array[], t0: number, T: number, padN: readonl
   return { ids: tf.tensor2d(ids, [B, T], 'int32'), positions: pos };
 }
 
-/** Samples one completion per prompt, all prompts in one batch; pass one Rng per row for per-row seeds. */
-export function sampleBatch(lm: CausalLM, prompts: readonly number[][], s: SamplingParams, eos: number | readonly number[], pad: number, rng: Rng | readonly Rng[], opts: SampleOptions = {}): SampleResult[] {
+/**
+ * Samples one completion per prompt, all prompts in one batch; pass one Rng per row for per-row seeds.
+ * Async because the logits are read back with data(): webgpu in Node has no synchronous read.
+ */
+export async function sampleBatch(lm: CausalLM, prompts: readonly number[][], s: SamplingParams, eos: number | readonly number[], pad: number, rng: Rng | readonly Rng[], opts: SampleOptions = {}): Promise<SampleResult[]> {
   const rowRng = (b: number) => (Array.isArray(rng) ? (rng as readonly Rng[])[b] : (rng as Rng));
   const eosIds = new Set(typeof eos === 'number' ? [eos] : eos);
   const B = prompts.length;
@@ -119,7 +122,7 @@ export function sampleBatch(lm: CausalLM, prompts: readonly number[][], s: Sampl
     let logits = tf.tidy(() => lm.step({ ...slice(seqs, 0, Tp, padN), bias: attnBias(B, 0, Tp, Tp, padN), cache: useCache ? cache : undefined, lastOnly: true }));
     const V = lm.config.vocab_size;
     for (let step = 0; step < maxNew; step++) {
-      const lv = logits.dataSync() as Float32Array;
+      const lv = (await logits.data()) as Float32Array;
       logits.dispose();
       let alive = 0;
       const t = Tp + step; // position index of the token being chosen

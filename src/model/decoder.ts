@@ -11,6 +11,9 @@ import { mm } from './gpt.js';
 import { ropeTables } from './rope.js';
 import type { DecoderConfig } from './hf-config.js';
 import { ShapeError } from '../util/errors.js';
+import { fusedOn } from './kernels/fused.js';
+import { rmsNorm as fusedRmsNorm } from './kernels/norm.js';
+import { fusedRope } from './kernels/activations.js';
 
 /** A LoRA pair as PEFT defines it (y += dropout(x) Aᵀ Bᵀ · scale), held transposed: a [in, r], b [r, out]. */
 export interface LoraPair {
@@ -102,11 +105,15 @@ export function linear(x: tf.Tensor2D, l: Linear, train?: TrainCtx): tf.Tensor2D
 }
 
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
+  // the fused webgpu kernel; elsewhere the plain ops, whose bits the parity fixtures hold
+  if (fusedOn()) return fusedRmsNorm(x, w, eps);
   return x.mul(tf.rsqrt(tf.mean(tf.square(x), -1, true).add(eps))).mul(w);
 }
 
 /** q·cos + rotate_half(q)·sin on x [N, heads, dim] with tables [N, 1, dim]. */
 function applyRope(x: tf.Tensor3D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D {
+  const fused = fusedRope(x, cos, sin);
+  if (fused) return fused;
   const half = x.shape[2] / 2;
   const [x1, x2] = tf.split(x, [half, half], 2);
   return x.mul(cos).add(tf.concat([tf.neg(x2), x1], 2).mul(sin)) as tf.Tensor3D;

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.js';
 import { ShapeError } from '../util/errors.js';
 import { layerNorm } from './kernels/norm.js';
-import { scalar } from './kernels/scalars.js';
+import { attentionProbs, gelu } from './kernels/activations.js';
 
 export interface GptConfig {
   vocab_size: number;
@@ -78,10 +78,6 @@ function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return mm(x, w).add(b) as tf.Tensor2D;
 }
 
-function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  return x.mul(tf.sigmoid(x.mul(scalar(1.702)))) as tf.Tensor2D;
-}
-
 /** Per-layer attention keys and values, [B*H, Tc, dh] each. */
 export interface KvCache {
   k: tf.Tensor3D[];
@@ -119,12 +115,7 @@ export function hidden(p: Params, cfg: GptConfig, ids: tf.Tensor2D, pos: tf.Tens
       cache.v[l] = tf.keep(v);
     }
     const Tk = k.shape[1];
-    const att = tf
-      .matMul(q, k, false, true)
-      .mul(scalar(scale))
-      .reshape([B, H, T, Tk])
-      .add(bias);
-    const probs = tf.softmax(att).reshape([B * H, T, Tk]) as tf.Tensor3D;
+    const probs = attentionProbs(tf.matMul(q, k, false, true), scale, bias, B, H);
     const y = tf
       .matMul(probs, v) // [B*H, T, dh]
       .reshape([B, H, T, dh])

@@ -28,15 +28,18 @@ function logitsOf(lm: CausalLM, b: PackedBatch, { r0, r1 }: Rows, temperature: n
 const targetsOf = (b: PackedBatch, { r0, r1 }: Rows) => tf.tensor1d(b.targets.subarray(r0 * b.T, r1 * b.T), 'int32');
 
 /** log π(token) at every position [S*T] without gradients, micro-batch by micro-batch. */
-export function batchLogprobs(lm: CausalLM, b: PackedBatch, temperature: number, microBatch: number): Float32Array {
+export async function batchLogprobs(lm: CausalLM, b: PackedBatch, temperature: number, microBatch: number): Promise<Float32Array> {
   const out = new Float32Array(b.B * b.T);
   for (const mb of microBatches(b.B, microBatch)) {
     const lp = tf.tidy(() => tokenLogprobs(logitsOf(lm, b, mb, temperature), targetsOf(b, mb)));
-    out.set(lp.dataSync() as Float32Array, mb.r0 * b.T);
+    out.set((await lp.data()) as Float32Array, mb.r0 * b.T);
     lp.dispose();
   }
   return out;
 }
+
+/** The same values with a zero gradient (π_old as π_θ detached), read back by nobody: no synchronous read needed. */
+const detach = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 export interface PassInputs {
   lm: CausalLM;
@@ -67,7 +70,7 @@ export interface PassResult {
   klSum: number;
 }
 
-export function policyGradientPass(x: PassInputs): PassResult {
+export async function policyGradientPass(x: PassInputs): Promise<PassResult> {
   const { batch: b } = x;
   const ratio = new Float32Array(b.B * b.T);
   const grads: Record<string, tf.Tensor> = {};
@@ -77,19 +80,23 @@ export function policyGradientPass(x: PassInputs): PassResult {
   for (const mb of microBatches(b.B, x.microBatch)) {
     const span = [mb.r0 * b.T, mb.r1 * b.T] as const;
     const mask = b.mask.subarray(...span);
+    // read back after the gradients (webgpu in Node has no synchronous read): kept out of variableGrads' scope
+    let stats: tf.Tensor[] = [];
     const { value, grads: g } = tf.variableGrads(() => {
       const logits = logitsOf(x.lm, b, mb, x.temperature, x.dropoutSeed + mb.r0);
       const logp = tokenLogprobs(logits, targetsOf(b, mb));
-      const old = x.oldLogp ? tf.tensor1d(x.oldLogp.subarray(...span)) : tf.tensor1d(logp.dataSync() as Float32Array);
+      const old = x.oldLogp ? tf.tensor1d(x.oldLogp.subarray(...span)) : (detach(logp) as tf.Tensor1D);
       const ref = x.refLogp ? tf.tensor1d(x.refLogp.subarray(...span)) : undefined;
-      ratio.set(tf.exp(logp.sub(old)).dataSync() as Float32Array, span[0]);
       const m = tf.tensor1d(mask);
-      entropySum += tf.sum(entropy(logits).mul(m)).dataSync()[0];
-      if (ref) klSum += tf.sum(k3(logp, ref).mul(m)).dataSync()[0];
+      stats = [tf.exp(logp.sub(old)), tf.sum(entropy(logits).mul(m)), ...(ref ? [tf.sum(k3(logp, ref).mul(m))] : [])].map((t) => tf.keep(t));
       return clippedSurrogate({ logp, oldLogp: old, refLogp: ref, adv: tf.tensor1d(x.adv.subarray(...span)), weights: tf.tensor1d(x.weights.subarray(...span)), epsLow: x.epsLow, epsHigh: x.epsHigh, beta: x.beta });
     }, Object.values(x.lm.trainable));
-    loss += value.dataSync()[0];
-    value.dispose();
+    const [r, ent, kl] = await Promise.all(stats.map((t) => t.data()));
+    ratio.set(r as Float32Array, span[0]);
+    entropySum += ent[0];
+    if (kl) klSum += kl[0];
+    loss += (await value.data())[0];
+    tf.dispose([value, ...stats]);
     for (const [k, t] of Object.entries(g)) {
       if (grads[k]) {
         const acc = grads[k].add(t);

@@ -60,7 +60,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const prompts = Array.from({ length: cfg.prompts_per_step }, (_, i) => run.prompts[order[(step * cfg.prompts_per_step + i) % order.length]]);
       const promptIds = prompts.flatMap((p) => Array<number[]>(G).fill(codec.encodePrompt(p.messages)));
       const ts = Date.now();
-      const samples = sampleBatch(lm, promptIds, cfg, codec.eosIds, codec.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
+      const samples = await sampleBatch(lm, promptIds, cfg, codec.eosIds, codec.pad, new Rng(`grpo-sample/${run.seed}/${step}`));
       const stepSampleS = (Date.now() - ts) / 1000;
       sampleSecs += stepSampleS;
       // 2. rewards, per function and weighted total
@@ -85,8 +85,8 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       const weights = tokenWeights(batch.mask, S, T, cfg.loss_type, cfg.max_tokens);
       const mb = cfg.micro_batch_size;
       // with one pass the sampling policy is the current one: π_old is π_θ detached, no extra forward
-      const oldLogp = cfg.ppo_epochs > 1 ? batchLogprobs(lm, batch, cfg.temperature, mb) : undefined;
-      const refLogp = cfg.beta > 0 && run.reference ? batchLogprobs(run.reference, batch, cfg.temperature, mb) : undefined;
+      const oldLogp = cfg.ppo_epochs > 1 ? await batchLogprobs(lm, batch, cfg.temperature, mb) : undefined;
+      const refLogp = cfg.beta > 0 && run.reference ? await batchLogprobs(run.reference, batch, cfg.temperature, mb) : undefined;
       const lr = lrAt(step, schedule);
       let loss = 0;
       let clipFrac = 0;
@@ -95,7 +95,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       let gradNorm = 0;
       // 5. policy-gradient passes over the sampled batch
       for (let epoch = 0; epoch < cfg.ppo_epochs; epoch++) {
-        const pass = policyGradientPass({ lm, batch, adv: advTok, weights, temperature: cfg.temperature, oldLogp, refLogp, epsLow: cfg.epsilon, epsHigh, beta: cfg.beta, microBatch: mb, dropoutSeed: dropoutSeed(run.seed, step * 1000 + epoch) });
+        const pass = await policyGradientPass({ lm, batch, adv: advTok, weights, temperature: cfg.temperature, oldLogp, refLogp, epsLow: cfg.epsilon, epsHigh, beta: cfg.beta, microBatch: mb, dropoutSeed: dropoutSeed(run.seed, step * 1000 + epoch) });
         try {
           guard.check(step, { 'the loss': pass.loss });
           const norm = await opt.apply(pass.grads, lr);

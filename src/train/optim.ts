@@ -3,6 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { variableFrom, type Params } from '../model/gpt.js';
 import { scalar } from '../model/kernels/scalars.js';
+import { fusedOn } from '../model/kernels/fused.js';
+import { runFused, type AdamWScalars } from '../model/kernels/webgpu-fused.js';
 
 export interface AdamWConfig {
   beta1: number;
@@ -68,6 +70,11 @@ export class AdamW {
     const scale = grad_clip > 0 && norm > grad_clip ? grad_clip / norm : 1;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
+    if (fusedOn() && this.cfg.kind !== 'sgd') {
+      this.fusedUpdate(g, { lr, beta1, beta2, eps, bc1, bc2, scale, lrwd: weight_decay > 0 ? lr * weight_decay : 0 });
+      g.dispose();
+      return norm;
+    }
     tf.tidy(() => {
       // each inline number would be a fresh tensor (a buffer upload on webgpu): make them once
       const [lrT, decayT, bc1T, bc2T, scaleT] = [lr, lr * weight_decay, bc1, bc2, scale].map((x) => tf.scalar(x));
@@ -93,6 +100,19 @@ export class AdamW {
     });
     g.dispose();
     return norm;
+  }
+
+  /** The same AdamW update on webgpu: three fused kernels (parameters, first and second moments) over the flat vectors. */
+  private fusedUpdate(g: tf.Tensor1D, s: AdamWScalars): void {
+    tf.tidy(() => {
+      const p = runFused('RepriseAdamW', { p: this.flat(this.keys.map((k) => this.params[k])), g, m: this.m, v: this.v, mask: this.decayMask }, { ...s, which: 'p' });
+      const m = runFused('RepriseAdamW', { g, m: this.m }, { ...s, which: 'm' });
+      const v = runFused('RepriseAdamW', { g, v: this.v }, { ...s, which: 'v' });
+      this.m.assign(m);
+      this.v.assign(v);
+      const parts = tf.split(p, this.sizes);
+      this.keys.forEach((k, i) => this.params[k].assign(parts[i].reshape(this.params[k].shape)));
+    });
   }
 
   /** False when any parameter holds a NaN or an infinity (x - x is 0 only for finite x). */

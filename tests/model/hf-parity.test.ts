@@ -34,11 +34,11 @@ function logitsOn(m: HfModel, inputs: number[][]): Float32Array {
   return tf.tidy(() => m.forward(tf.tensor2d(inputs, [inputs.length, inputs[0].length], 'int32')).dataSync() as Float32Array);
 }
 
-function checkGreedy(m: HfModel, e: Expected): void {
+async function checkGreedy(m: HfModel, e: Expected): Promise<void> {
   for (const g of e.greedy) {
     const s = { temperature: 0, top_p: 1, max_tokens: g.max_new_tokens };
-    expect(sampleBatch(m, [g.prompt_ids], s, m.config.eos_token_ids, 0, new Rng(0))[0].tokens).toEqual(g.output_ids);
-    expect(sampleBatch(m, [g.prompt_ids], s, m.config.eos_token_ids, 0, new Rng(0), { cache: false })[0].tokens).toEqual(g.output_ids_no_cache);
+    expect((await sampleBatch(m, [g.prompt_ids], s, m.config.eos_token_ids, 0, new Rng(0)))[0].tokens).toEqual(g.output_ids);
+    expect((await sampleBatch(m, [g.prompt_ids], s, m.config.eos_token_ids, 0, new Rng(0), { cache: false }))[0].tokens).toEqual(g.output_ids_no_cache);
   }
 }
 
@@ -56,7 +56,7 @@ describe('parity with transformers', () => {
       const err = relErr(logitsOn(m, e.inputs), reference(dir, 'logits'));
       console.log(`max_rel_err ${name} ${err.toExponential(2)}`);
       expect(err).toBeLessThanOrEqual(1e-4);
-      checkGreedy(m, e);
+      await checkGreedy(m, e);
       m.dispose();
     });
   }
@@ -69,7 +69,7 @@ describe('parity with transformers', () => {
     const err = relErr(logitsOn(m, e.inputs), reference(dir, 'logits'));
     console.log(`max_rel_err qwen2-lora ${err.toExponential(2)}`);
     expect(err).toBeLessThanOrEqual(1e-4);
-    checkGreedy(m, e);
+    await checkGreedy(m, e);
     mergeLora(m);
     const merged = relErr(logitsOn(m, e.inputs), reference(dir, 'merged_logits'));
     console.log(`max_rel_err qwen2-lora merged ${merged.toExponential(2)}`);

@@ -25,55 +25,55 @@ const greedy = { temperature: 0, top_p: 1, max_tokens: 10 };
 describe('sampling Hugging Face models with a KV cache', () => {
   // dynamic NTK rope rescales with the sequence length, so cached keys keep the scale they were made with, as in
   // transformers (use_cache=True and use_cache=False differ there too); its parity is checked against the fixtures
-  it('greedy with the cache equals greedy recomputing every position (llama3 and yarn rope)', () => {
+  it('greedy with the cache equals greedy recomputing every position (llama3 and yarn rope)', async () => {
     for (const m of [models[0], models[2]]) {
-      const cached = sampleBatch(m, prompts, greedy, [], 0, new Rng(1));
-      const full = sampleBatch(m, prompts, greedy, [], 0, new Rng(1), { cache: false });
+      const cached = await sampleBatch(m, prompts, greedy, [], 0, new Rng(1));
+      const full = await sampleBatch(m, prompts, greedy, [], 0, new Rng(1), { cache: false });
       expect(cached.map((r) => r.tokens)).toEqual(full.map((r) => r.tokens));
       expect(cached[0].tokens).toHaveLength(10);
     }
   });
 
-  it('greedy by repeated full forward passes picks the same tokens (one row, no padding)', () => {
+  it('greedy by repeated full forward passes picks the same tokens (one row, no padding)', async () => {
     const m = models[2];
     const seq = [...prompts[0]];
     for (let i = 0; i < 10; i++) {
       const next = tf.tidy(() => m.forward(tf.tensor2d(seq, [1, seq.length], 'int32')).slice([seq.length - 1, 0], [1, 50]).argMax(-1).dataSync()[0]);
       seq.push(next);
     }
-    expect(sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1))[0].tokens).toEqual(seq.slice(prompts[0].length));
+    expect((await sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1)))[0].tokens).toEqual(seq.slice(prompts[0].length));
   });
 
-  it('gives a row the same completion alone or left-padded in a batch, with its own Rng', () => {
+  it('gives a row the same completion alone or left-padded in a batch, with its own Rng', async () => {
     const s = { temperature: 1, top_p: 0.9, top_k: 20, max_tokens: 8 };
     for (const m of [models[0], models[2]]) {
-      const both = sampleBatch(m, prompts, s, [], 0, [new Rng('a'), new Rng('b')]);
-      const alone = sampleBatch(m, [prompts[1]], s, [], 0, [new Rng('b')]);
+      const both = await sampleBatch(m, prompts, s, [], 0, [new Rng('a'), new Rng('b')]);
+      const alone = await sampleBatch(m, [prompts[1]], s, [], 0, [new Rng('b')]);
       expect(alone[0].tokens).toEqual(both[1].tokens);
     }
   });
 
-  it('stops a row at any of the eos ids, eos included', () => {
+  it('stops a row at any of the eos ids, eos included', async () => {
     const m = models[0];
-    const free = sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1))[0].tokens;
+    const free = (await sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1)))[0].tokens;
     const eos = [49, free[3]];
-    const r = sampleBatch(m, [prompts[0]], greedy, eos, 0, new Rng(1))[0];
+    const r = (await sampleBatch(m, [prompts[0]], greedy, eos, 0, new Rng(1)))[0];
     expect(r.finished).toBe(true);
     expect(r.tokens).toEqual(free.slice(0, free.indexOf(free[3]) + 1));
   });
 
-  it('stops a row once its decoded text holds a stop string', () => {
+  it('stops a row once its decoded text holds a stop string', async () => {
     const m = models[1];
     const decode = (ids: number[]) => ids.map((i) => `<${i}>`).join('');
-    const free = sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1))[0].tokens;
-    const r = sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1), { stop: [`<${free[2]}>`], decode })[0];
+    const free = (await sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1)))[0].tokens;
+    const r = (await sampleBatch(m, [prompts[0]], greedy, [], 0, new Rng(1), { stop: [`<${free[2]}>`], decode }))[0];
     expect(r.finished).toBe(true);
     expect(r.tokens).toEqual(free.slice(0, free.indexOf(free[2]) + 1));
   });
 
-  it('leaks no tensors', () => {
+  it('leaks no tensors', async () => {
     const before = tf.memory().numTensors;
-    sampleBatch(models[2], prompts, { temperature: 1, top_p: 1, max_tokens: 6 }, [], 0, new Rng(2));
+    await sampleBatch(models[2], prompts, { temperature: 1, top_p: 1, max_tokens: 6 }, [], 0, new Rng(2));
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -129,10 +129,10 @@ describe('micro-batched policy-gradient pass', () => {
     const adv = new Float32Array(4 * batch.T);
     [1, -1, 0.5, -0.5].forEach((a, s) => adv.fill(a, s * batch.T, (s + 1) * batch.T));
     const weights = tokenWeights(batch.mask, 4, batch.T, 'grpo', 8);
-    const refLogp = batchLogprobs(gptLM(ref), batch, 1, 3);
+    const refLogp = await batchLogprobs(gptLM(ref), batch, 1, 3);
     const run = (microBatch: number) => policyGradientPass({ lm: gptLM(m), batch, adv, weights, temperature: 1, refLogp, epsLow: 0.2, epsHigh: 0.2, beta: 0.1, microBatch, dropoutSeed: 0 });
-    const whole = run(4);
-    const parts = run(1);
+    const whole = await run(4);
+    const parts = await run(1);
     expect(parts.loss).toBeCloseTo(whole.loss, 5);
     expect(parts.entropySum).toBeCloseTo(whole.entropySum, 4);
     expect(parts.klSum).toBeCloseTo(whole.klSum, 5);
