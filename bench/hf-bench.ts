@@ -18,7 +18,7 @@ export const SHAPES: Record<string, Record<string, unknown>> = {
 };
 
 /** A random BF16 checkpoint (N(0, 0.02)-ish weights, unit norms) for a config, written without holding float32 copies. */
-function writeRandom(dir: string, config: Record<string, unknown>): number {
+export function writeRandom(dir: string, config: Record<string, unknown>): number {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const tensors = [...expectedTensors(parseDecoderConfig(config, 'config.json'))];

@@ -6,6 +6,8 @@
 //   serve   — server-side render time of the leaderboard with 1,000 runs × 6 benchmarks (target < 200 ms).
 //   hf      — Hugging Face model layer on wasm: load time, forward and sampling tokens/s (batch 1 and 32) for random
 //             SmolLM2-135M- and Qwen2.5-0.5B-shaped checkpoints (bench/hf-bench.ts).
+//   cpu     — training and sampling tokens/s of our GPT (tiny-r1's and a d256 one) against PyTorch CPU with the same
+//             weights in the same run, ratios; a SmolLM2-135M-shaped Llama beside (bench/cpu-bench.ts).
 //   tiny-r1 — runs recipes/tiny-r1/v1.yaml from scratch: each stage's wall time, training and sampling
 //             tokens/s, peak resident memory, beside a reference measured in the same process (wasm matmul
 //             GFLOP/s), so figures can be compared across noisy machines as ratios.
@@ -24,7 +26,7 @@ import { readdirSync } from 'node:fs';
 
 const root = resolve('.');
 // tiny-r1 first: its peak RSS is the process's maximum so far, so nothing may run before it
-const which = process.argv.slice(2).length ? process.argv.slice(2) : ['tiny-r1', 'verify', 'code', 'eval', 'serve', 'hf'];
+const which = process.argv.slice(2).length ? process.argv.slice(2) : ['tiny-r1', 'verify', 'code', 'eval', 'serve', 'hf', 'cpu'];
 
 function matmulGflops(): number {
   const n = 512;
@@ -84,6 +86,7 @@ const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, u
   eval: ['eval', async () => (await import('./eval-bench.js')).benchEvalHarness()],
   serve: ['serve', async () => ({ target_ms: 200, ...(await (await import('./serve-bench.js')).benchServe()) })],
   hf: ['hf-models', async () => (await import('./hf-bench.js')).benchHf()],
+  cpu: ['cpu', async () => (await import('./cpu-bench.js')).benchCpu()],
 };
 
 for (const name of which) {

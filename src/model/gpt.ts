@@ -6,6 +6,8 @@ import { Rng } from '../util/rng.js';
 import { ShapeError } from '../util/errors.js';
 import { layerNorm } from './kernels/norm.js';
 import { scalar } from './kernels/scalars.js';
+import { activeBlas } from './kernels/wasm-blas.js';
+import { fusedAttention } from './kernels/wasm-attention.js';
 
 export interface GptConfig {
   vocab_size: number;
@@ -95,46 +97,52 @@ export interface KvCache {
  */
 export function hidden(p: Params, cfg: GptConfig, ids: tf.Tensor2D, pos: tf.Tensor2D, bias: tf.Tensor, cache?: KvCache): tf.Tensor2D {
   const [B, T] = ids.shape;
-  const { d_model: d, n_head: H, n_layer: L } = cfg;
-  const dh = d / H;
+  const { n_head: H, n_layer: L } = cfg;
   if (T > cfg.context_length) throw new ShapeError('token ids', `[B, T <= ${cfg.context_length}]`, ids.shape);
   let x = tf.gather(p.wte, ids.reshape([B * T])).add(tf.gather(p.wpe, pos.reshape([B * T]))) as tf.Tensor2D; // [B*T, d]
-  const scale = 1 / Math.sqrt(dh);
+  // the blas backend reads q, k and v in place; the cache path keeps the generic ops
+  const fused = !cache && tf.getBackend() === 'wasm' && activeBlas() !== null;
   for (let l = 0; l < L; l++) {
     const h = layerNorm(x, p[`h${l}.ln1_g`], p[`h${l}.ln1_b`]);
-    const qkv = linear(h, p[`h${l}.attn_w`], p[`h${l}.attn_b`]) // [B*T, 3d]
-      .reshape([B, T, 3, H, dh])
-      .transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
-    const [q, kNew, vNew] = tf.split(qkv, 3, 0).map((t) => t.reshape([B * H, T, dh]) as tf.Tensor3D);
-    let k = kNew;
-    let v = vNew;
-    if (cache) {
-      if (cache.k[l]) {
-        k = tf.concat([cache.k[l], kNew], 1);
-        v = tf.concat([cache.v[l], vNew], 1);
-        cache.k[l].dispose();
-        cache.v[l].dispose();
-      }
-      cache.k[l] = tf.keep(k);
-      cache.v[l] = tf.keep(v);
-    }
-    const Tk = k.shape[1];
-    const att = tf
-      .matMul(q, k, false, true)
-      .mul(scalar(scale))
-      .reshape([B, H, T, Tk])
-      .add(bias);
-    const probs = tf.softmax(att).reshape([B * H, T, Tk]) as tf.Tensor3D;
-    const y = tf
-      .matMul(probs, v) // [B*H, T, dh]
-      .reshape([B, H, T, dh])
-      .transpose([0, 2, 1, 3])
-      .reshape([B * T, d]) as tf.Tensor2D;
+    const qkv = linear(h, p[`h${l}.attn_w`], p[`h${l}.attn_b`]); // [B*T, 3d]
+    const y = fused ? fusedAttention(qkv, bias, B, T, H) : attention(qkv, bias, B, T, H, l, cache);
     x = x.add(linear(y, p[`h${l}.proj_w`], p[`h${l}.proj_b`]));
     const h2 = layerNorm(x, p[`h${l}.ln2_g`], p[`h${l}.ln2_b`]);
     x = x.add(linear(gelu(linear(h2, p[`h${l}.fc_w`], p[`h${l}.fc_b`])), p[`h${l}.fc2_w`], p[`h${l}.fc2_b`]));
   }
   return layerNorm(x, p.lnf_g, p.lnf_b);
+}
+
+/** Attention with tfjs ops on qkv [B*T, 3d]; returns [B*T, d]. Rank-2 split and rank-4 transposes: wasm's
+ * rank-5 transpose is a slow generic loop. */
+function attention(qkv: tf.Tensor2D, bias: tf.Tensor, B: number, T: number, H: number, l: number, cache?: KvCache): tf.Tensor2D {
+  const d = qkv.shape[1] / 3;
+  const dh = d / H;
+  const [q, kNew, vNew] = tf.split(qkv, 3, 1).map((t) => t.reshape([B, T, H, dh]).transpose([0, 2, 1, 3]).reshape([B * H, T, dh]) as tf.Tensor3D);
+  let k = kNew;
+  let v = vNew;
+  if (cache) {
+    if (cache.k[l]) {
+      k = tf.concat([cache.k[l], kNew], 1);
+      v = tf.concat([cache.v[l], vNew], 1);
+      cache.k[l].dispose();
+      cache.v[l].dispose();
+    }
+    cache.k[l] = tf.keep(k);
+    cache.v[l] = tf.keep(v);
+  }
+  const Tk = k.shape[1];
+  const att = tf
+    .matMul(q, k, false, true)
+    .mul(scalar(1 / Math.sqrt(dh)))
+    .reshape([B, H, T, Tk])
+    .add(bias);
+  const probs = tf.softmax(att).reshape([B * H, T, Tk]) as tf.Tensor3D;
+  return tf
+    .matMul(probs, v) // [B*H, T, dh]
+    .reshape([B, H, T, dh])
+    .transpose([0, 2, 1, 3])
+    .reshape([B * T, d]) as tf.Tensor2D;
 }
 
 /** Logits [N, V] from hidden states [N, d] with the tied embedding. */
