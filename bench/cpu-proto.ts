@@ -23,12 +23,17 @@ const step = async () => {
 for (let i = 0; i < 3; i++) await step();
 const n = Number(process.env.STEPS ?? 10);
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 for (let i = 0; i < n; i++) await step();
 const ms = (performance.now() - t0) / n;
+const cu = process.cpuUsage(c0);
+console.log(`cpu ${((cu.user + cu.system) / 1000 / n).toFixed(1)} ms/step`);
 console.log(`${useBlas ? 'blas' : 'xnn'} ${[L, d, H, T, B, V]} ${ms.toFixed(1)} ms/step ${(B * T / ms * 1000).toFixed(0)} tok/s loss ${loss}`);
 if (process.env.PROFILE) {
   const prof = await tf.profile(async () => { await step(); });
-  const by = new Map<string, number>();
-  for (const k of prof.kernels) by.set(k.name, (by.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([k, v]) => `${k} ${v.toFixed(1)}`).join('\n'));
+  const by = new Map<string, [number, number]>();
+  for (const k of prof.kernels) { const key = `${k.name} ${JSON.stringify(k.inputShapes)}`; const e = by.get(key) ?? [0, 0]; by.set(key, [e[0] + (k.kernelTimeMs as number), e[1] + 1]); }
+  const tot = prof.kernels.filter((k) => k.name !== 'forward').reduce((a, k) => a + (k.kernelTimeMs as number), 0);
+  console.log(`total ${tot.toFixed(1)} in ${prof.kernels.length} kernels`);
+  console.log([...by].sort((a, b) => b[1][0] - a[1][0]).slice(0, 40).map(([k, v]) => `${v[0].toFixed(1)} x${v[1]} ${k}`).join('\n'));
 }

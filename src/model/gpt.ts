@@ -8,6 +8,7 @@ import { layerNorm } from './kernels/norm.js';
 import { scalar } from './kernels/scalars.js';
 import { activeBlas } from './kernels/wasm-blas.js';
 import { fusedAttention } from './kernels/wasm-attention.js';
+import { layerNormKernel } from './kernels/wasm-norm.js';
 
 export interface GptConfig {
   vocab_size: number;
@@ -19,19 +20,37 @@ export interface GptConfig {
 
 export type Params = Record<string, tf.Variable>;
 
-/** x @ w for rank-2 tensors; the gradient uses explicit transposes so wasm stays on XNNPACK. */
+/** x @ w for rank-2 tensors; the gradient uses explicit transposes so wasm stays on XNNPACK (OpenBLAS on the blas
+ * backend takes the transpose flags instead). */
 export const mm = tf.customGrad(((...args: unknown[]) => {
-  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, b]);
   return {
-    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sa, sb] = saved;
+      const [sa, sb] = saved as tf.Tensor2D[];
       const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, tf.transpose(sb as tf.Tensor2D)), tf.matMul(tf.transpose(sa as tf.Tensor2D), g)];
+      if (blasActive()) return [tf.matMul(g, sb, false, true), tf.matMul(sa, g, true, false)];
+      return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
     },
   };
 }) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+
+/** x @ wᵀ for rank-2 tensors (the tied output head), without materialising wᵀ where the backend need not. */
+const mmT = tf.customGrad(((...args: unknown[]) => {
+  const [a, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([a, w]);
+  return {
+    value: tf.matMul(a, w, false, true),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sa, sw] = saved as tf.Tensor2D[];
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, sw), tf.matMul(g, sa, true, false)];
+    },
+  };
+}) as never) as unknown as (a: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
+
+const blasActive = () => tf.getBackend() === 'wasm' && activeBlas() !== null;
 
 /** A trainable variable that takes over a tensor (the tensor itself is released, its data kept). */
 export function variableFrom(t: tf.Tensor, trainable = true): tf.Variable {
@@ -81,8 +100,20 @@ function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 }
 
 function gelu(x: tf.Tensor2D): tf.Tensor2D {
+  if (blasActive()) return geluFused(x);
   return x.mul(tf.sigmoid(x.mul(scalar(1.702)))) as tf.Tensor2D;
 }
+
+/** The same x·σ(1.702x) with its derivative σ·(1 + 1.702x(1 − σ)) written out: autodiff also computes the unused
+ * gradient of the constant and casts each factor. Not bit-equal to the plain form, so only on the blas backend. */
+const geluFused = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const s = tf.sigmoid(tf.mul(x, scalar(1.702)));
+  save([x, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: tf.Tensor, [sx, ss]: tf.Tensor[]) => [tf.mul(dy, tf.mul(ss, tf.add(scalar(1), tf.mul(tf.mul(sx, scalar(1.702)), tf.sub(scalar(1), ss)))))],
+  };
+}) as never) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
 
 /** Per-layer attention keys and values, [B*H, Tc, dh] each. */
 export interface KvCache {
@@ -101,16 +132,17 @@ export function hidden(p: Params, cfg: GptConfig, ids: tf.Tensor2D, pos: tf.Tens
   if (T > cfg.context_length) throw new ShapeError('token ids', `[B, T <= ${cfg.context_length}]`, ids.shape);
   let x = tf.gather(p.wte, ids.reshape([B * T])).add(tf.gather(p.wpe, pos.reshape([B * T]))) as tf.Tensor2D; // [B*T, d]
   // the blas backend reads q, k and v in place; the cache path keeps the generic ops
-  const fused = !cache && tf.getBackend() === 'wasm' && activeBlas() !== null;
+  const fused = !cache && blasActive();
+  const norm = blasActive() ? layerNormKernel : layerNorm;
   for (let l = 0; l < L; l++) {
-    const h = layerNorm(x, p[`h${l}.ln1_g`], p[`h${l}.ln1_b`]);
+    const h = norm(x, p[`h${l}.ln1_g`], p[`h${l}.ln1_b`]);
     const qkv = linear(h, p[`h${l}.attn_w`], p[`h${l}.attn_b`]); // [B*T, 3d]
     const y = fused ? fusedAttention(qkv, bias, B, T, H) : attention(qkv, bias, B, T, H, l, cache);
     x = x.add(linear(y, p[`h${l}.proj_w`], p[`h${l}.proj_b`]));
-    const h2 = layerNorm(x, p[`h${l}.ln2_g`], p[`h${l}.ln2_b`]);
+    const h2 = norm(x, p[`h${l}.ln2_g`], p[`h${l}.ln2_b`]);
     x = x.add(linear(gelu(linear(h2, p[`h${l}.fc_w`], p[`h${l}.fc_b`])), p[`h${l}.fc2_w`], p[`h${l}.fc2_b`]));
   }
-  return layerNorm(x, p.lnf_g, p.lnf_b);
+  return norm(x, p.lnf_g, p.lnf_b);
 }
 
 /** Attention with tfjs ops on qkv [B*T, 3d]; returns [B*T, d]. Rank-2 split and rank-4 transposes: wasm's
@@ -147,7 +179,7 @@ function attention(qkv: tf.Tensor2D, bias: tf.Tensor, B: number, T: number, H: n
 
 /** Logits [N, V] from hidden states [N, d] with the tied embedding. */
 export function head(p: Params, h: tf.Tensor2D): tf.Tensor2D {
-  return mm(h, tf.transpose(p.wte));
+  return blasActive() ? mmT(h, p.wte) : mm(h, tf.transpose(p.wte));
 }
 
 /** Causal bias [1, 1, T, T] for a training batch whose sequences all start at position 0. */

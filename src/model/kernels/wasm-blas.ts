@@ -63,7 +63,7 @@ interface WasmBackend {
 
 const size = (s: readonly number[]) => s.reduce((a, c) => a * c, 1);
 
-let stock: tf.KernelConfig | undefined;
+const stock = new Map<string, tf.KernelConfig>();
 let active: Blas | null = null;
 
 /** The OpenBLAS in use for wasm's matmuls, or null (XNNPACK). */
@@ -71,21 +71,23 @@ export function activeBlas(): Blas | null {
   return active;
 }
 
-/** Routes wasm's BatchMatMul through `blas`, or back to the stock XNNPACK kernel with null. */
+/** Routes wasm's BatchMatMul and leading-axis Sum through `blas`, or back to the stock kernels with null. */
 export function useBlasMatMul(blas: Blas | null): void {
-  stock ??= tf.getKernel('BatchMatMul', 'wasm');
-  if (!stock) throw new Error('the wasm backend has no BatchMatMul kernel to replace');
   if (blas === active) return;
-  active = blas;
-  tf.unregisterKernel('BatchMatMul', 'wasm');
-  if (!blas) {
-    tf.registerKernel(stock);
-    return;
+  for (const name of ['BatchMatMul', 'Sum']) {
+    if (!stock.has(name)) stock.set(name, tf.getKernel(name, 'wasm') ?? missing(name));
+    tf.unregisterKernel(name, 'wasm');
+    if (!blas) tf.registerKernel(stock.get(name)!);
   }
-  const fallback = stock;
+  active = blas;
+  if (!blas) return;
+  tf.registerKernel(sumKernel(blas, stock.get('Sum')!));
+  const fallback = stock.get('BatchMatMul')!;
   tf.registerKernel({
     kernelName: 'BatchMatMul',
     backendName: 'wasm',
+    // the stock kernel, called for the shapes this one leaves, binds its wasm function here
+    setupFunc: fallback.setupFunc,
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
@@ -128,4 +130,40 @@ export function useBlasMatMul(blas: Blas | null): void {
       return out;
     },
   });
+}
+
+function missing(name: string): never {
+  throw new Error(`the wasm backend has no ${name} kernel to replace`);
+}
+
+let ones = new Float32Array(0);
+
+/** Sum over leading axes (bias and norm gradients: [N, d] → [d]) as onesᵀ·X in one sgemm; the stock kernel
+ * transposes first. Other reductions go to the stock kernel. */
+function sumKernel(blas: Blas, fallback: tf.KernelConfig): tf.KernelConfig {
+  return {
+    kernelName: 'Sum',
+    backendName: 'wasm',
+    setupFunc: fallback.setupFunc,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+      const k = axes.length;
+      if (x.dtype !== 'float32' || k === 0 || k === x.shape.length || axes.some((a, i) => a !== i)) return fallback.kernelFunc(args);
+      const rows = size(x.shape.slice(0, k));
+      const inner = size(x.shape.slice(k));
+      const be = args.backend as unknown as WasmBackend;
+      const out = be.makeOutput(keepDims ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)] : x.shape.slice(k), 'float32');
+      const xv = be.typedArrayFromHeap(x);
+      const ov = be.typedArrayFromHeap(out);
+      if (rows === 0) {
+        ov.fill(0);
+        return out;
+      }
+      if (ones.length < rows) ones = new Float32Array(rows).fill(1);
+      blas.sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, 1, inner, rows, 1, ones, rows, xv, inner, 0, ov, inner);
+      return out;
+    },
+  };
 }

@@ -49,6 +49,7 @@ export function registerWasmSlice(): void {
   tf.registerKernel({
     kernelName: 'Slice',
     backendName: 'wasm',
+    setupFunc: stock.setupFunc,
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
       if (x.dtype === 'string' || x.shape.length === 0) return stock.kernelFunc(args);
@@ -61,6 +62,7 @@ export function registerWasmSlice(): void {
   tf.registerKernel({
     kernelName: 'SplitV',
     backendName: 'wasm',
+    setupFunc: stockSplit.setupFunc,
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
       if (x.dtype === 'string') return stockSplit.kernelFunc(args);
