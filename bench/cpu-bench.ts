@@ -2,7 +2,8 @@
 // with the same weights in the same run: interleaved rounds, medians, ratios = Reprise ÷ PyTorch. Tokens/s count
 // every position (training: B×T per step; sampling: B × new tokens, prompt prefill included, KV cache on both sides).
 // A SmolLM2-135M-shaped Llama (forward, LoRA step, sampling) is recorded beside, Reprise only.
-// REPRISE_BENCH_BACKEND picks the Reprise backend (default blas where it loads, else wasm); REPRISE_BENCH_ROUNDS.
+// Reprise runs on `blas` (where OpenBLAS and koffi load) and `wasm` (REPRISE_BENCH_BACKENDS=wasm,... to choose);
+// REPRISE_BENCH_ROUNDS (default 5); PYTHON names the interpreter with torch.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -63,7 +64,7 @@ function writeWeights(p: Params, file: string): [string, number[]][] {
   return names.map((k) => [k, p[k].shape]);
 }
 
-async function benchGpt(m: (typeof MODELS)[number], torch: Awaited<ReturnType<typeof startTorch>>, rounds: number, dir: string) {
+async function benchGpt(m: (typeof MODELS)[number], torch: Awaited<ReturnType<typeof startTorch>>, rounds: number, dir: string, backends: BackendName[]) {
   const cfg: GptConfig = { vocab_size: m.V, d_model: m.d, n_layer: m.L, n_head: m.H, context_length: m.T + m.prompt };
   const params = initParams(cfg, 1);
   const ids = tf.randomUniform([m.B, m.T], 0, m.V, 'int32', 1) as tf.Tensor2D;
@@ -99,48 +100,65 @@ async function benchGpt(m: (typeof MODELS)[number], torch: Awaited<ReturnType<ty
     index = writeWeights(params, join(dir, 'w.bin'));
     await torch.ask({ op: 'load', cfg, weights: join(dir, 'w.bin'), index });
   }
-  const ours = { train: [] as number[], loss: NaN, sample: Object.fromEntries(SAMPLE_BATCHES.map((b) => [b, [] as number[]])) };
-  const theirs = { train: [] as number[], loss: NaN, sample: Object.fromEntries(SAMPLE_BATCHES.map((b) => [b, [] as number[]])) };
+  const empty = () => ({ train: [] as number[], loss: NaN, sample: Object.fromEntries(SAMPLE_BATCHES.map((b) => [b, [] as number[]])) });
+  const ours = Object.fromEntries(backends.map((b) => [b, empty()]));
+  const theirs = empty();
   const idv = Array.from(ids.dataSync());
   const tv = Array.from(targets.dataSync());
+  // one uncounted round: the JIT and first allocations
+  for (const b of backends) {
+    await initBackend(b);
+    await trainOnce();
+    SAMPLE_BATCHES.forEach(sampleOnce);
+  }
   for (let r = 0; r < rounds; r++) {
-    const t = await trainOnce();
-    ours.train.push(t.ms);
-    ours.loss = t.first_loss;
-    for (const B of SAMPLE_BATCHES) ours.sample[B].push(sampleOnce(B));
-    if (typeof torch === 'string') continue;
-    const tt = await torch.ask({ op: 'train', B: m.B, T: m.T, steps: m.steps, ids: idv, targets: tv });
-    theirs.train.push(tt.ms_per_step);
-    theirs.loss = tt.first_loss;
-    for (const B of SAMPLE_BATCHES) theirs.sample[B].push((await torch.ask({ op: 'sample', B, prompt: m.prompt, new: m.new })).ms);
-    process.stderr.write(`${m.name} round ${r + 1}/${rounds}: train ${t.ms.toFixed(0)} vs ${tt.ms_per_step.toFixed(0)} ms/step\n`);
+    const line: string[] = [];
+    for (const b of backends) {
+      await initBackend(b);
+      const t = await trainOnce();
+      ours[b].train.push(t.ms);
+      ours[b].loss = t.first_loss;
+      for (const B of SAMPLE_BATCHES) ours[b].sample[B].push(sampleOnce(B));
+      line.push(`${b} ${t.ms.toFixed(0)}`);
+    }
+    if (typeof torch !== 'string') {
+      const tt = await torch.ask({ op: 'train', B: m.B, T: m.T, steps: m.steps, ids: idv, targets: tv });
+      theirs.train.push(tt.ms_per_step);
+      theirs.loss = tt.first_loss;
+      for (const B of SAMPLE_BATCHES) theirs.sample[B].push((await torch.ask({ op: 'sample', B, prompt: m.prompt, new: m.new })).ms);
+      line.push(`pytorch ${tt.ms_per_step.toFixed(0)}`);
+    }
+    process.stderr.write(`${m.name} round ${r + 1}/${rounds}: ms per training step: ${line.join(', ')}\n`);
   }
   const trainTok = (ms: number) => (m.B * m.T * 1000) / ms;
   const sampleTok = (B: number, ms: number) => (B * m.new * 1000) / ms;
-  const row: Record<string, unknown> = {
-    model: m.name,
-    params: countParams(params),
-    train_batch: `${m.B}×${m.T}`,
-    reprise: { train_tokens_per_s: trainTok(median(ours.train)), ...Object.fromEntries(SAMPLE_BATCHES.map((B) => [`sample_b${B}_tokens_per_s`, sampleTok(B, median(ours.sample[B]))])), first_loss: ours.loss },
-  };
+  const figures = (x: ReturnType<typeof empty>) => ({ train_tokens_per_s: trainTok(median(x.train)), ...Object.fromEntries(SAMPLE_BATCHES.map((B) => [`sample_b${B}_tokens_per_s`, sampleTok(B, median(x.sample[B]))])), first_loss: x.loss });
+  const row: Record<string, unknown> = { model: m.name, params: countParams(params), train_batch: `${m.B}×${m.T}` };
+  for (const b of backends) row[`reprise_${b}`] = figures(ours[b]);
   if (typeof torch !== 'string') {
-    const t = { train_tokens_per_s: trainTok(median(theirs.train)), ...Object.fromEntries(SAMPLE_BATCHES.map((B) => [`sample_b${B}_tokens_per_s`, sampleTok(B, median(theirs.sample[B]))])), first_loss: theirs.loss };
+    const t = figures(theirs);
     row.pytorch = t;
-    const r = row.reprise as Record<string, number>;
-    row.ratios = Object.fromEntries(Object.entries(t).filter(([k]) => k.endsWith('per_s')).map(([k, v]) => [k, r[k] / (v as number)]));
-    row.first_loss_difference = Math.abs(ours.loss - theirs.loss);
+    for (const b of backends) {
+      const r = row[`reprise_${b}`] as Record<string, number>;
+      row[`ratios_${b}`] = Object.fromEntries(Object.entries(t).filter(([k]) => k.endsWith('per_s')).map(([k, v]) => [k, r[k] / v]));
+      row[`first_loss_difference_${b}`] = Math.abs(ours[b].loss - theirs.loss);
+    }
   }
   tf.dispose([ids, targets, mask, ...Object.values(saved), ...Object.values(params)]);
   return row;
 }
 
 export async function benchCpu(): Promise<Record<string, unknown>> {
-  const asked = process.env.REPRISE_BENCH_BACKEND as BackendName | undefined;
-  await initBackend(asked ?? 'blas').catch(async (e: Error) => {
-    if (asked) throw e;
-    process.stderr.write(`${e.message.split('\n')[0]}; measuring wasm\n`);
-    await initBackend('wasm');
+  // both CPU backends by default: blas where OpenBLAS and koffi load, and the wasm reference
+  const asked = process.env.REPRISE_BENCH_BACKENDS?.split(',') as BackendName[] | undefined;
+  const backends: BackendName[] = asked ?? ['blas', 'wasm'];
+  let blasSkipped: string | undefined;
+  if (!asked) await initBackend('blas').catch((e: Error) => {
+    blasSkipped = e.message.split('\n')[0];
+    backends.shift();
+    process.stderr.write(`${blasSkipped}; measuring wasm only\n`);
   });
+  const blas = await initBackend(backends[0]).then(() => backendInfo());
   const rounds = Number(process.env.REPRISE_BENCH_ROUNDS ?? 5);
   const threads = Number(process.env.REPRISE_BENCH_TORCH_THREADS ?? 2);
   const torch = await startTorch(threads);
@@ -148,11 +166,16 @@ export async function benchCpu(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'reprise-cpu-bench-'));
   try {
     const models = [];
-    for (const m of MODELS) models.push(await benchGpt(m, torch, rounds, dir));
-    const llama = await benchLlama();
+    for (const m of MODELS) models.push(await benchGpt(m, torch, rounds, dir, backends));
+    const llama: Record<string, unknown> = {};
+    for (const b of backends) {
+      await initBackend(b);
+      llama[b] = await benchLlama();
+    }
     return {
       method: `medians of ${rounds} interleaved rounds; training: AdamW steps (clip 1, loss read back) after 2 warm-up steps, tokens/s = B×T per step; sampling: greedy with a KV cache from a 16-token prompt, 64 new tokens, tokens/s = B×64 ÷ wall time; ratio = Reprise ÷ PyTorch; first_loss_difference: the two sides' first losses from the same weights`,
-      reprise_backend: backendInfo(),
+      reprise_backends: backends,
+      blas: blasSkipped ?? blas,
       pytorch: typeof torch === 'string' ? torch : { ...torch.info, threads },
       models,
       smollm2_135m_shaped: llama,

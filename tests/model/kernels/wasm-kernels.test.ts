@@ -54,7 +54,7 @@ describe('wasm Slice and SplitV read the heap in place', () => {
 });
 
 describe.skipIf(noBlas !== undefined)(`blas backend${noBlas ? ` (skipped: ${noBlas})` : ''}`, () => {
-  it('matMul with every transpose and batch shape equals the cpu backend within 1e-5', async () => {
+  it('matMul with every transpose and batch shape, and sums over leading axes, equal the cpu backend within 1e-5', async () => {
     const f = () => [
       tf.matMul(rand([37, 64], 1), rand([64, 29], 2)),
       tf.matMul(rand([64, 37], 3), rand([64, 29], 4), true, false),
@@ -66,6 +66,11 @@ describe.skipIf(noBlas !== undefined)(`blas backend${noBlas ? ` (skipped: ${noBl
       tf.matMul(rand([5, 11, 16], 15), rand([1, 16, 13], 16)),
       tf.matMul(rand([1, 11, 16], 17), rand([5, 13, 16], 18), false, true),
       tf.matMul(rand([4, 0], 19), rand([0, 3], 20)),
+      tf.matMul(rand([2, 1, 4, 5], 21), rand([1, 3, 5, 6], 22)), // broadcast both ways: the stock kernel
+      tf.sum(rand([33, 17], 23), 0),
+      tf.sum(rand([4, 5, 6], 24), [0, 1], true),
+      tf.sum(rand([4, 5, 6], 25), 1), // not leading: the stock kernel
+      tf.sum(rand([7, 9], 26)),
     ];
     const [c, b] = [await on('cpu', f), await on('blas', f)];
     for (let i = 0; i < c.length; i++) {
