@@ -22,7 +22,7 @@ export type Params = Record<string, tf.Variable>;
 
 /** x @ w for rank-2 tensors; the gradient uses explicit transposes so wasm stays on XNNPACK (OpenBLAS on the blas
  * backend takes the transpose flags instead). */
-export const mm = tf.customGrad(((...args: unknown[]) => {
+const mmGrad = tf.customGrad(((...args: unknown[]) => {
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, b]);
   return {
@@ -37,7 +37,7 @@ export const mm = tf.customGrad(((...args: unknown[]) => {
 }) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
 /** x @ wᵀ for rank-2 tensors (the tied output head), without materialising wᵀ where the backend need not. */
-const mmT = tf.customGrad(((...args: unknown[]) => {
+const mmTGrad = tf.customGrad(((...args: unknown[]) => {
   const [a, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, w]);
   return {
@@ -51,6 +51,18 @@ const mmT = tf.customGrad(((...args: unknown[]) => {
 }) as never) as unknown as (a: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
 
 const blasActive = () => tf.getBackend() === 'wasm' && activeBlas() !== null;
+
+/** Whether a gradient tape records (tf.grad and friends): outside one, a custom gradient is only overhead per op. */
+export const taping = () => (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+
+/** x @ w for rank-2 tensors (see mmGrad). */
+export function mm(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return taping() ? mmGrad(a, b) : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+}
+
+function mmT(a: tf.Tensor, w: tf.Tensor): tf.Tensor2D {
+  return taping() ? mmTGrad(a, w) : tf.matMul(a as tf.Tensor2D, w as tf.Tensor2D, false, true);
+}
 
 /** A trainable variable that takes over a tensor (the tensor itself is released, its data kept). */
 export function variableFrom(t: tf.Tensor, trainable = true): tf.Variable {
@@ -100,7 +112,7 @@ function linear(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 }
 
 function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  if (blasActive()) return geluFused(x);
+  if (blasActive()) return taping() ? geluFused(x) : (tf.mul(x, tf.sigmoid(tf.mul(x, scalar(1.702)))) as tf.Tensor2D);
   return x.mul(tf.sigmoid(x.mul(scalar(1.702)))) as tf.Tensor2D;
 }
 
