@@ -8,6 +8,9 @@ import { initBackend } from '../../../src/model/backend.js';
 import { loadBlas } from '../../../src/model/kernels/wasm-blas.js';
 import { forward, initParams, type GptConfig } from '../../../src/model/gpt.js';
 import { maskedCrossEntropy } from '../../../src/train/losses.js';
+import { gptLM } from '../../../src/model/lm.js';
+import { sampleBatch } from '../../../src/inference/sample.js';
+import { Rng } from '../../../src/util/rng.js';
 
 const blas = loadBlas(2);
 const noBlas = typeof blas === 'string' ? blas : undefined;
@@ -115,5 +118,22 @@ describe.skipIf(noBlas !== undefined)(`blas backend${noBlas ? ` (skipped: ${noBl
     const y = await on('blas', f);
     expect(tf.memory().numTensors).toBe(before);
     for (let i = 0; i < x.length; i++) expect(Buffer.from(y[i].data.buffer).equals(Buffer.from(x[i].data.buffer)), `output ${i}`).toBe(true);
+  });
+
+  it('sampling with the cached-attention kernel gives the tokens and log-probs of the cpu backend (left-padded rows)', async () => {
+    const cfg: GptConfig = { vocab_size: 19, d_model: 32, n_layer: 2, n_head: 4, context_length: 40 };
+    const prompts = [[1, 2, 3, 4, 5, 6], [7, 8], [9, 10, 11]];
+    const run = async (backend: 'cpu' | 'blas') => {
+      await initBackend(backend);
+      const params = initParams(cfg, 11);
+      const out = sampleBatch(gptLM({ cfg, params }), prompts, { temperature: 1, top_p: 1, max_tokens: 20 }, [], 0, prompts.map((_, i) => new Rng(`s${i}`)));
+      for (const v of Object.values(params)) v.dispose();
+      return out;
+    };
+    const [c, b] = [await run('cpu'), await run('blas')];
+    for (let i = 0; i < c.length; i++) {
+      expect(b[i].tokens).toEqual(c[i].tokens);
+      b[i].logprobs.forEach((lp, j) => expect(Math.abs(lp - c[i].logprobs[j]), `row ${i} token ${j}`).toBeLessThan(1e-4));
+    }
   });
 });
