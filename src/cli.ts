@@ -26,7 +26,11 @@ program
   .option('--work-dir <dir>', 'where datasets, checkpoints and stage caches go', '.reprise')
   .option('--set <key=value...>', 'override a recipe value, keeping its type (e.g. --set grpo.steps=5); recorded in the report')
   .option('--new-run', 'a changed recipe whose name and version already have a run gets a run of its own instead of being refused')
-  .option('--backend <b>', `tfjs backend, overriding the recipe's: ${BACKEND_HELP}`)
+  .option('--backend <b>', `tfjs backend, overriding the recipe's: ${BACKEND_HELP}; or torch: SFT and GRPO on the torch worker (Hugging Face models)`)
+  .option('--endpoint <url>', "OpenAI-compatible base URL of the model an eval-only recipe evaluates (its model.endpoint)")
+  .option('--model <name>', "the model's name on that endpoint (its model.name); references are matched by it")
+  .option('--data-dir <dir>', 'where benchmark files are (default: $REPRISE_DATA_DIR, else .reprise/data)')
+  .option('--accelerate-config <file>', "an accelerate config file the torch worker is launched with (sets the sft and grpo stages' accelerate_config)")
   .action(async (recipe: string, opts) => (await import('./cli/run.js')).runCommand(recipe, opts));
 
 program

@@ -3,7 +3,6 @@
 // exit 2 when any error is found. --tokenizer counts with a model's own tokenizer and chat template.
 
 import { InputError, RepriseError } from '../util/errors.js';
-import type { Message, TokenCounter } from '../data/chat-validate.js';
 
 export interface DataValidateFlags {
   maxTokens?: string | number;
@@ -12,31 +11,13 @@ export interface DataValidateFlags {
   json?: boolean;
 }
 
-/** Counts what the model trains on: the chat template rendered (tools included) and tokenized as transformers does. */
-async function modelCounter(dir: string): Promise<TokenCounter> {
-  const { loadHfTokenizer } = await import('../model/hf-tokenizer.js');
-  const { loadChatTemplate } = await import('../model/chat-template.js');
-  const { contentText } = await import('../data/chat-validate.js');
-  const tok = loadHfTokenizer(dir);
-  const tpl = loadChatTemplate(dir, tok);
-  const n = (s: string) => (s ? tok.encode(s, { add_special_tokens: false }).length : 0);
-  const assistant = (ms: Message[]) => ms.reduce((a, m) => a + (m.role === 'assistant' && m.weight !== 0 ? n(contentText(m.content)) : 0), 0);
-  return {
-    name: tpl ? `${dir} (tokenizer and chat template)` : `${dir} (tokenizer; no chat template: message contents only)`,
-    count: ({ messages, tools }) => ({
-      all: tpl ? n(tpl.render(messages, { add_generation_prompt: false, tools })) : messages.reduce((a, m) => a + n(contentText(m.content)), 0),
-      assistant: assistant(messages),
-    }),
-  };
-}
-
 export async function dataValidateCommand(file: string, opts: DataValidateFlags = {}): Promise<void> {
   const { validateChatFile, tiktokenCounter } = await import('../data/chat-validate.js');
   const { existsSync } = await import('node:fs');
   if (!existsSync(file)) throw new RepriseError('E_INPUT', `${file}: file not found`, 'pass an OpenAI chat JSONL file, one {"messages": [...]} per line');
   if (opts.encoding && opts.tokenizer) throw new InputError('give --encoding (OpenAI models) or --tokenizer DIR (a model\'s own), not both', { field: 'tokenizer' });
   if (opts.encoding && !['o200k_base', 'cl100k_base'].includes(opts.encoding)) throw new InputError(`--encoding must be o200k_base or cl100k_base, got "${opts.encoding}"`, { field: 'encoding' });
-  const counter = opts.tokenizer ? await modelCounter(opts.tokenizer) : await tiktokenCounter((opts.encoding ?? 'o200k_base') as 'o200k_base' | 'cl100k_base');
+  const counter = opts.tokenizer ? await (await import('../train/token-counter.js')).modelCounter(opts.tokenizer) : await tiktokenCounter((opts.encoding ?? 'o200k_base') as 'o200k_base' | 'cl100k_base');
   const r = await validateChatFile(file, { maxTokens: opts.maxTokens !== undefined ? Number(opts.maxTokens) : undefined, counter });
   if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else {

@@ -1,8 +1,7 @@
 // `reprise eval --bench <name> (--checkpoint DIR | --endpoint URL --model NAME)`: runs an eval spec, resumable,
 // and prints its metrics; `reprise eval-compare A B`: the paired comparison of two eval directories.
 
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { loadSpec, type EvalSpec } from '../config/eval-spec.js';
 import { dataDir, loadBench } from '../data/bench-data.js';
 import { runEval } from '../eval/engine.js';
@@ -11,7 +10,6 @@ import { checkpointSource, endpointSource, type ModelSource } from '../eval/sour
 import { backendFlag } from '../config/recipe.js';
 import { InputError } from '../util/errors.js';
 import { hashJson } from '../util/hash.js';
-import { writeJsonlAtomic } from '../util/fs.js';
 import { acquireLock, lockPathOf } from '../util/lock.js';
 
 export interface EvalFlags {
@@ -64,12 +62,8 @@ export function formatResults(r: EvalResults, out: string): string {
 
 /** A spec whose data a recipe's seeded datagen makes (tiny-r1) needs no download: write the split where the loader looks. */
 async function regenerateIfMissing(spec: EvalSpec, dirFlag?: string): Promise<void> {
-  const dir = dataDir(dirFlag);
-  if (!spec.dataset.recipe || spec.dataset.formats.some((fmt) => existsSync(join(dir, `${spec.dataset.local}.${fmt}`)))) return;
-  const { regenerateSplit } = await import('../pipeline/run.js');
-  const file = join(dir, `${spec.dataset.local}.jsonl`);
-  writeJsonlAtomic(file, regenerateSplit(spec.dataset.recipe, spec.dataset.split as 'sft' | 'rl' | 'test'));
-  process.stderr.write(`[eval] ${spec.name}: regenerated the ${spec.dataset.split} split of ${spec.dataset.recipe} → ${file}\n`);
+  const file = (await import('../pipeline/recipe-data.js')).regenerateIfMissing(spec, dataDir(dirFlag));
+  if (file) process.stderr.write(`[eval] ${spec.name}: regenerated the ${spec.dataset.split} split of ${spec.dataset.recipe} → ${file}\n`);
 }
 
 export async function evalCommand(f: EvalFlags): Promise<EvalResults> {

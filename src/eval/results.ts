@@ -46,6 +46,8 @@ export interface PairedTest {
   hi: number;
   p_value: number;
   test: string;
+  /** The benchmark (ModelResult.bench) when the recipe evaluates several; absent: the recipe's held-out split. */
+  bench?: string;
 }
 
 export interface DatasetRef {

@@ -132,7 +132,7 @@ function rewardAttrs(rewards: NonNullable<Recipe['grpo']>['rewards']): ExportRew
 
 export function planTrlExport(recipe: Recipe, opts: TrlExportOptions = {}): TrlPlan {
   const hf = 'path' in recipe.model ? recipe.model : undefined;
-  const gpt = 'path' in recipe.model ? undefined : recipe.model;
+  const gpt = 'd_model' in recipe.model ? recipe.model : undefined;
   const model = opts.model ?? hf?.path;
   if (!model) {
     throw new InputError(`recipe ${recipe.name} v${recipe.version} trains a from-scratch GPT (model: d_model, n_layer, …), which TRL cannot build`, {
@@ -200,7 +200,7 @@ export function planTrlExport(recipe: Recipe, opts: TrlExportOptions = {}): TrlP
     { key: 'description', value: recipe.description, reason: 'text; written in the header of each config' },
     { key: 'backend', value: recipe.backend, reason: 'a TensorFlow.js backend; TRL runs on PyTorch, on the devices accelerate gives it' },
     { key: 'format', value: recipe.format, reason: 'a statement for readers; the format rewards check it' },
-    { key: 'datagen.generator', value: recipe.datagen.generator, reason: 'the data is generated now and written as JSONL (see data/)' },
+    { key: 'datagen.generator', value: recipe.datagen?.generator ?? null, reason: 'the data is generated now and written as JSONL (see data/)' },
     ...(gpt
       ? (['d_model', 'n_layer', 'n_head'] as const).map((k) => ({
           key: `model.${k}`,

@@ -3,7 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { regenerateSplit, validateRecipe } from '../pipeline/run.js';
+import { regenerateSplit, validateRecipe } from '../pipeline/recipe-data.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { rewardModule } from './python-module.js';

@@ -2,7 +2,7 @@
 // traces: validated first (src/data/chat-validate.ts), every problem named by file and line.
 
 import { readFileSync } from 'node:fs';
-import { tiktokenCounter, validateChatFile, type TokenCounter } from '../data/chat-validate.js';
+import { tiktokenCounter, validateChatFile, type TokenCounter, type ValidationReport } from '../data/chat-validate.js';
 import { InputError } from '../util/errors.js';
 
 /** A chat turn as the trainers read it (model/tokenizer.ts's ChatMessage; pipeline may not import model). */
@@ -20,10 +20,16 @@ export interface ChatRow {
  * (a Hugging Face model has its own tokenizer, and passes none); `held` maps the user turns of held-out rows to their split, so
  * a conversation that asks a test question is refused rather than trained on.
  */
-let counter: Promise<TokenCounter> | undefined;
+let tiktoken: Promise<TokenCounter> | undefined;
 
-export async function readChatSft(file: string, recipeFile: string, vocab: { chars: string; specials: readonly string[] } | undefined, held: Map<string, string>): Promise<ChatRow[]> {
-  const report = await validateChatFile(file, { counter: await (counter ??= tiktokenCounter()) });
+/** `counter`: the model's own tokenizer when the recipe names a checkpoint; OpenAI's o200k_base otherwise. */
+export async function readChatSft(file: string, recipeFile: string, vocab: { chars: string; specials: readonly string[] } | undefined, held: Map<string, string>, counter?: TokenCounter): Promise<ChatRow[]> {
+  return (await readChatSftReport(file, recipeFile, vocab, held, counter)).rows;
+}
+
+/** The conversations and the validator's token counts (ValidationReport.tokens, naming the tokenizer). */
+export async function readChatSftReport(file: string, recipeFile: string, vocab: { chars: string; specials: readonly string[] } | undefined, held: Map<string, string>, counter?: TokenCounter): Promise<{ rows: ChatRow[]; tokens: ValidationReport['tokens'] }> {
+  const report = await validateChatFile(file, { counter: counter ?? (await (tiktoken ??= tiktokenCounter())) });
   const where = (line: number) => ({ file, line, hint: `datagen.sft_file in ${recipeFile}; check it with \`reprise data validate ${file}\`` });
   if (report.errors.length) {
     const e = report.errors[0];
@@ -45,5 +51,5 @@ export async function readChatSft(file: string, recipeFile: string, vocab: { cha
     if (held.has(q)) throw new InputError(`this conversation asks a question of the ${held.get(q)} split: trained on, it would leak into that split's results`, where(i + 1));
     rows.push({ messages });
   });
-  return rows;
+  return { rows, tokens: report.tokens };
 }

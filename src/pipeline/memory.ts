@@ -38,28 +38,28 @@ function count(n: number): string {
 
 /** Each stage whose estimate exceeds the backend, as an issue on the key to change (the batch, or the model). */
 export function memoryIssues(r: Recipe, vocab: number): SchemaIssue[] {
-  if ('path' in r.model) return [];
+  if (!('d_model' in r.model)) return [];
   const m = r.model;
   const cap = backendCapacity(r.backend);
-  const P = parameterCount(r.model, vocab);
+  const P = parameterCount(m, vocab);
   const train = 16 * P;
   const { sft, grpo } = r;
   const grpoRows = grpo ? Math.min(grpo.micro_batch_size, grpo.prompts_per_step * grpo.group_size) : 0;
   const stages = [
-    ...(sft ? [{ name: 'SFT', fixed: train, fixedWhat: `weights, gradients and 2 Adam moments of ${count(P)} parameters`, batch: activations(r.model, vocab, sft.batch_size), batchWhat: `activations of a batch of ${sft.batch_size} × ${r.model.context_length} tokens`, key: ['sft', 'batch_size'] }] : []),
+    ...(sft ? [{ name: 'SFT', fixed: train, fixedWhat: `weights, gradients and 2 Adam moments of ${count(P)} parameters`, batch: activations(m, vocab, sft.batch_size), batchWhat: `activations of a batch of ${sft.batch_size} × ${m.context_length} tokens`, key: ['sft', 'batch_size'] }] : []),
     ...(grpo
       ? [
           {
             name: 'GRPO',
             fixed: train + (grpo.beta > 0 ? F32 * P : 0),
             fixedWhat: `weights, gradients and 2 Adam moments of ${count(P)} parameters${grpo.beta > 0 ? ', and the reference model' : ''}`,
-            batch: activations(r.model, vocab, grpoRows) + kvCache(r.model, grpo.prompts_per_step * grpo.group_size),
+            batch: activations(m, vocab, grpoRows) + kvCache(m, grpo.prompts_per_step * grpo.group_size),
             batchWhat: `activations of ${grpoRows} rows and the KV cache of ${grpo.prompts_per_step * grpo.group_size} sequences`,
             key: ['grpo', 'micro_batch_size'],
           },
         ]
       : []),
-    { name: 'eval', fixed: F32 * P, fixedWhat: `weights of ${count(P)} parameters`, batch: kvCache(r.model, r.eval.batch_size) + F32 * r.eval.batch_size * vocab, batchWhat: `the KV cache of ${r.eval.batch_size} sequences`, key: ['eval', 'batch_size'] },
+    { name: 'eval', fixed: F32 * P, fixedWhat: `weights of ${count(P)} parameters`, batch: kvCache(m, r.eval.batch_size) + F32 * r.eval.batch_size * vocab, batchWhat: `the KV cache of ${r.eval.batch_size} sequences`, key: ['eval', 'batch_size'] },
   ];
   for (const s of stages) {
     if (s.fixed + s.batch <= cap.bytes) continue;

@@ -2,7 +2,7 @@
 // make the codec, fresh adapters are trained, and each stage writes its adapter in PEFT's layout (adapter/, on the
 // stage's base) and the merged model in Hugging Face's (model/, which the next stage starts from).
 
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { GrpoConfig, SftConfig } from '../config/recipe.js';
 import type { BackendName } from '../model/backend.js';
 import { loadHfModel, type HfModel } from '../model/hf-model.js';
@@ -44,7 +44,16 @@ async function finish(model: HfModel, base: string, dir: string): Promise<{ adap
   return { adapter, merged };
 }
 
+/** backend: torch — the same loop's stage on the torch worker (torch-stages.ts). */
+async function onTorch(m: HfStageModel, cfg: SftConfig | GrpoConfig) {
+  return { mod: await import('./torch-stages.js'), model: { path: m.path, lora: m.lora, accelerateConfig: cfg.accelerate_config && resolve(cfg.accelerate_config) } };
+}
+
 export async function hfSftStage(m: HfStageModel, cfg: SftConfig, seed: number, dataPath: string, dir: string): Promise<Record<string, unknown>> {
+  if (cfg.backend === 'torch') {
+    const t = await onTorch(m, cfg);
+    return t.mod.torchSftStage(t.model, cfg, seed, dataPath, dir);
+  }
   const { model, policy } = await loadHfPolicy(m, seed);
   const conversations = readJsonl<{ messages: ChatMessage[] }>(dataPath);
   const r = await trainSft({ model: policy, conversations, cfg, seed, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl'), progressLog: join(dir, 'progress.jsonl') });
@@ -53,6 +62,10 @@ export async function hfSftStage(m: HfStageModel, cfg: SftConfig, seed: number, 
 
 /** GRPO with fresh adapters on the previous stage's merged model, which (adapters off) is also the KL reference. */
 export async function hfGrpoStage(m: HfStageModel, cfg: GrpoConfig, seed: number, dataPath: string, dir: string): Promise<Record<string, unknown>> {
+  if (cfg.backend === 'torch') {
+    const t = await onTorch(m, cfg);
+    return t.mod.torchGrpoStage(t.model, cfg, seed, dataPath, dir);
+  }
   const { model, policy } = await loadHfPolicy(m, seed);
   const prompts = readJsonl<GrpoPrompt>(dataPath).map((r): GrpoPrompt => ({ id: r.id, messages: r.messages, answer: r.answer }));
   const reference = cfg.beta > 0 ? model.base() : undefined;

@@ -32,7 +32,7 @@ export function hfWeightsSha256(dir: string): string {
 }
 
 export async function initStage(recipe: Recipe, spec: TokenizerSpec, dir: string): Promise<Record<string, unknown>> {
-  if ('path' in recipe.model) throw new InputError('a Hugging Face model has no init stage', { field: 'model' });
+  if (!('d_model' in recipe.model)) throw new InputError('only a from-scratch model has an init stage', { field: 'model' });
   const m = createModel(recipe.model, spec, recipe.seed);
   const sha = await saveModel(join(dir, 'model.safetensors'), m);
   const params = countParams(m.params);

@@ -3,7 +3,8 @@ import { mkdtempSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRecipe } from '../../src/config/recipe.js';
-import { runIdOf, validateRecipe } from '../../src/pipeline/run.js';
+import { runIdOf } from '../../src/pipeline/run.js';
+import { validateRecipe } from '../../src/pipeline/recipe-data.js';
 import { InputError, RepriseError } from '../../src/util/errors.js';
 
 const v1 = readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8');

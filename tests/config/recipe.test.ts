@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseRecipe } from '../../src/config/recipe.js';
-import { validateRecipe } from '../../src/pipeline/run.js';
+import { validateRecipe } from '../../src/pipeline/recipe-data.js';
 import { InputError } from '../../src/util/errors.js';
 
 const base = readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8');

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readChatSft } from '../../src/pipeline/chat-data.js';
+import { readChatSft, readChatSftReport } from '../../src/pipeline/chat-data.js';
+import { modelCounter } from '../../src/train/token-counter.js';
+import { loadHfTokenizer } from '../../src/model/hf-tokenizer.js';
 import { InputError } from '../../src/util/errors.js';
 
 const conv = (q: string, a: string) => JSON.stringify({ messages: [{ role: 'user', content: q }, { role: 'assistant', content: a }] });
@@ -29,6 +31,18 @@ describe('SFT on a local chat JSONL file', () => {
       { messages: [{ role: 'user', content: '1+2' }, { role: 'assistant', content: '<answer>3</answer>' }] },
       { messages: [{ role: 'user', content: '2+2' }, { role: 'assistant', content: '<answer>4</answer>' }] },
     ]);
+  });
+
+  it("counts tokens with OpenAI's o200k_base by default, and with the model's own tokenizer when the recipe names a checkpoint", async () => {
+    const f = file([conv('What is 13 plus 5?', 'The answer is 18.')]);
+    const openai = await readChatSftReport(f, 'r.yaml', undefined, new Map());
+    expect(openai.tokens.tokenizer).toBe('o200k_base');
+    const dir = 'tests/fixtures/hf/qwen2';
+    const own = await readChatSftReport(f, 'r.yaml', undefined, new Map(), await modelCounter(dir));
+    expect(own.tokens.tokenizer).toBe(`${dir} (tokenizer and chat template)`);
+    // the trained (assistant) tokens are the reply as the model's tokenizer encodes it
+    expect(own.tokens.assistant).toBe(loadHfTokenizer(dir).encode('The answer is 18.', { add_special_tokens: false }).length);
+    expect(own.tokens.assistant).not.toBe(openai.tokens.assistant);
   });
 
   it('an invalid example is refused with its file and line', async () => {

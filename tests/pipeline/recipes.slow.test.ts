@@ -90,4 +90,16 @@ describe('shipped recipes at toy size', () => {
     expect(summary.datasets.find((d) => d.name === 'sft')?.rows).toBe(150);
     expect(summary.recipe.overrides).toMatchObject({ grpo: null, 'datagen.sft_file': chat });
   }, 600_000);
+
+  it('tiny-r1 v2 over models × benchmarks: its held-out split and the tiny-r1 eval spec, each with the paired test', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'reprise-bench-data-'));
+    const { summary } = await runToy('tiny-r1/v2', 'tiny-r1-v2-s1234', ['--data-dir', data, '--set', 'eval.benchmarks=[tiny-r1/test, tiny-r1/default]', '--set', 'eval.limit=6']);
+    expect(summary.models.map((m) => `${m.model} ${m.bench} ${m.n_problems}×${m.n_samples}`)).toEqual([
+      'base tiny-r1/test 12×1', 'base tiny-r1/default 6×8', 'sft tiny-r1/test 12×1', 'sft tiny-r1/default 6×8', 'grpo tiny-r1/test 12×1', 'grpo tiny-r1/default 6×8',
+    ]);
+    // the spec's data is regenerated from its recipe into the data directory, as `reprise eval` does
+    expect(readFileSync(join(data, 'tiny-r1', 'test.jsonl'), 'utf8').trim().split('\n')).toHaveLength(300);
+    expect(summary.models[1].metrics).toHaveProperty('maj@8');
+    expect(summary.paired.map((t) => [t.a, t.b, t.bench ?? 'test', t.n_problems])).toEqual([['sft', 'grpo', 'test', 12], ['sft', 'grpo', 'tiny-r1/default', 6]]);
+  }, 600_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateRecipe, withFamilyVerifier } from '../../src/pipeline/run.js';
+import { validateRecipe, withFamilyVerifier } from '../../src/pipeline/recipe-data.js';
 import { InputError } from '../../src/util/errors.js';
 
 const recipe = (name: string) => new URL(`../../recipes/${name}.yaml`, import.meta.url).pathname;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { regenerateSplit } from '../../src/pipeline/run.js';
+import { regenerateSplit } from '../../src/pipeline/recipe-data.js';
 import { sha256 } from '../../src/util/hash.js';
 import type { RunSummary } from '../../src/eval/results.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { validateRecipe } from '../../src/pipeline/run.js';
+import { validateRecipe } from '../../src/pipeline/recipe-data.js';
 
 const root = resolve(__dirname, '../..');
 // training recipes (datagen-* recipes are `reprise datagen`'s, validated by their own tests)

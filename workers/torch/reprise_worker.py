@@ -1,24 +1,30 @@
 #!/usr/bin/env python3
 """Reprise's torch worker: holds a Hugging Face model (optionally with a PEFT LoRA adapter) and does the tensor
 work for Reprise's training loop over a JSON-lines protocol on stdin/stdout (see PROTOCOL.md beside this file).
+Under `accelerate launch` rank 0 speaks the protocol and every rank works on its slice of each batch
+(reprise_comm.py); gradients are summed over ranks, so a step is the same step whatever the number of processes.
 
-Only the standard library, torch, transformers, peft and accelerate. The loss functions below are the torch twin
-of src/train/grpo-loss.ts and src/train/losses.ts; tests/fixtures/loss/loss-fixture.json ties the two together.
+Only the standard library, torch, transformers, peft and accelerate (the launcher).
 
   python3 reprise_worker.py                      serve the protocol on stdin/stdout
   python3 reprise_worker.py --check              print the dependency report as one JSON line, exit 0/3
-  python3 reprise_worker.py --self-test MODEL_DIR OUT_DIR
-                                                 run this file as a subprocess and drive it through the protocol
+  python3 reprise_worker.py --self-test MODEL_DIR OUT_DIR   (reprise_selftest.py)
 """
 import importlib
 import json
 import math
 import os
+import shutil
 import sys
 import traceback
 
-PROTOCOL_VERSION = 1
-WORKER_VERSION = "0.1.0"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reprise_comm import Comm, rank, worker_device  # noqa: E402
+from reprise_losses import (LOSS_TYPES, clipped_surrogate, group_advantages, grpo_loss_from_logits, k3,  # noqa: E402,F401
+                            masked_cross_entropy, token_logprobs, token_weights)
+
+PROTOCOL_VERSION = 2
+WORKER_VERSION = "0.2.0"
 REQUIRED = ("torch", "transformers", "peft", "accelerate")
 
 
@@ -32,108 +38,75 @@ def dependency_report():
     return {"python": sys.version.split()[0], "versions": found, "missing": missing}
 
 
-def rank():
-    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
-
-
-# ---- losses (torch twin of src/train/grpo-loss.ts and src/train/losses.ts) -------------------------------------
-
-LOSS_TYPES = ("grpo", "bnpo", "dapo", "dr_grpo")
-
-
-def group_advantages(rewards, group_size, scale):
-    """A_i = (r_i - mean(group)) / (std(group) + 1e-4), population std; without the division when scale is False."""
-    import torch
-    r = torch.as_tensor(rewards, dtype=torch.float64)
-    if r.numel() % group_size:
-        raise ValueError(f"rewards ({r.numel()}) are not a whole number of groups of {group_size}")
-    g = r.view(-1, group_size)
-    centred = g - g.mean(dim=1, keepdim=True)
-    if scale:
-        centred = centred / (g.std(dim=1, correction=0, keepdim=True) + 1e-4)
-    return centred.reshape(-1)
-
-
-def token_weights(mask, loss_type, max_tokens):
-    """mask [S, T] (1 on completion tokens) -> weights [S, T] such that loss = sum(w * per_token_loss)."""
-    import torch
-    if loss_type not in LOSS_TYPES:
-        raise ValueError(f"loss_type {loss_type!r} is not one of {', '.join(LOSS_TYPES)}")
-    S = mask.shape[0]
-    if loss_type == "grpo":
-        lens = mask.sum(dim=1, keepdim=True)
-        return torch.where(mask > 0, mask / (lens.clamp_min(1) * S), torch.zeros_like(mask))
-    if loss_type == "dr_grpo":
-        return mask / (S * max_tokens)
-    return mask / mask.sum().clamp_min(1)
-
-
-def token_logprobs(logits, targets):
-    """log p(target) per position: logits [N, V], targets int64 [N] -> [N]."""
-    import torch
-    return torch.log_softmax(logits, dim=-1).gather(-1, targets.long().unsqueeze(-1)).squeeze(-1)
-
-
-def k3(logp, ref_logp):
-    """k3 estimator of KL(pi_theta || pi_ref) per token: exp(ref - logp) - (ref - logp) - 1."""
-    import torch
-    d = ref_logp - logp
-    return torch.exp(d) - d - 1
-
-
-def clipped_surrogate(logp, old_logp, adv, weights, eps_low, eps_high, beta, ref_logp=None):
-    """sum(w * (-min(rho*A, clip(rho, 1-eps_low, 1+eps_high)*A) + beta*k3)); all tensors [N]."""
-    import torch
-    ratio = torch.exp(logp - old_logp)
-    per_token = -torch.minimum(ratio * adv, torch.clamp(ratio, 1 - eps_low, 1 + eps_high) * adv)
-    if beta > 0 and ref_logp is not None:
-        per_token = per_token + beta * k3(logp, ref_logp)
-    return (per_token * weights).sum()
-
-
-def masked_cross_entropy(logits, targets, mask):
-    """Mean negative log-likelihood over positions where mask = 1 (logits [N, V], targets [N], mask [N])."""
-    lp = token_logprobs(logits, targets)
-    return -(lp * mask).sum() / mask.sum().clamp_min(1)
-
-
-def grpo_loss_from_logits(logits, targets, mask, adv_tok, old_logp, settings, ref_logp=None, weights=None):
-    """The whole GRPO loss from logits [S, T, V]; returns (loss, logp [S*T], weights [S*T])."""
-    S, T, V = logits.shape
-    temperature = settings.get("temperature", 1.0)
-    scaled = logits if temperature == 1 else logits / temperature
-    logp = token_logprobs(scaled.reshape(S * T, V), targets.reshape(-1))
-    if weights is None:
-        weights = token_weights(mask.reshape(S, T), settings["loss_type"], settings.get("max_tokens", T)).reshape(-1)
-    loss = clipped_surrogate(logp, old_logp.reshape(-1), adv_tok.reshape(-1), weights, settings["epsilon_low"],
-                             settings["epsilon_high"], settings.get("beta", 0.0),
-                             None if ref_logp is None else ref_logp.reshape(-1))
-    return loss, logp, weights
-
-
-# ---- the worker ------------------------------------------------------------------------------------------------
-
 class WorkerError(Exception):
-    def __init__(self, code, message):
+    def __init__(self, code, message, rank_=None, trace=None):
         super().__init__(message)
-        self.code = code
+        self.code, self.rank, self.trace = code, rank_, trace
+
+
+def encode_error(e):
+    """An exception as the protocol's error object (the rank is the one it happened on)."""
+    if isinstance(e, WorkerError) and e.rank is not None:
+        return {"code": e.code, "rank": e.rank, "message": str(e), "trace": e.trace or ""}
+    text = f"{type(e).__name__}: {e}"
+    code = getattr(e, "code", None) if isinstance(e, WorkerError) else None
+    if code is None:
+        code = "E_OOM" if "out of memory" in text.lower() else "E_INPUT" if isinstance(e, (json.JSONDecodeError, KeyError, ValueError)) else "E_WORKER"
+    if code == "E_OOM":
+        try:
+            import torch
+            torch.cuda.empty_cache()
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+    return {"code": code, "rank": rank(), "message": text if not isinstance(e, WorkerError) else str(e), "trace": traceback.format_exc(limit=4)}
 
 
 class Worker:
-    def __init__(self):
-        self.model = None
-        self.optimizer = None
-        self.device = None
-        self.lora = None
+    def __init__(self, comm, device):
+        import torch
+        self.comm, self.device = comm, device
+        self.model = self.optimizer = self.lora = None
+        mp = os.environ.get("ACCELERATE_MIXED_PRECISION", "no").lower()
+        if mp not in ("no", "bf16", "fp16"):
+            raise WorkerError("E_INPUT", f"mixed_precision {mp!r} is not no, bf16 or fp16")
+        self.mixed_precision = mp
+        self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mp)
+
+    def guard(self, fn):
+        """Runs this rank's part of a command; if any rank failed, every rank raises the first failure."""
+        out, err = None, None
+        try:
+            out = fn()
+        except Exception as e:  # noqa: BLE001 - gathered, then raised on every rank
+            err = encode_error(e)
+        errs = [x for x in self.comm.all_gather(err) if x is not None]
+        if errs:
+            raise WorkerError(errs[0]["code"], errs[0]["message"], errs[0]["rank"], errs[0]["trace"])
+        return out
+
+    # ---- commands ----
 
     def hello(self, req):
         rep = dependency_report()
         want = req.get("protocol")
         if want is not None and want != PROTOCOL_VERSION:
             raise WorkerError("E_PROTOCOL", f"client speaks protocol {want}, this worker speaks {PROTOCOL_VERSION}")
-        return {"protocol": PROTOCOL_VERSION, "worker": WORKER_VERSION, **rep}
+        return {"protocol": PROTOCOL_VERSION, "worker": WORKER_VERSION, **rep, "world_size": self.comm.world,
+                "device": str(self.device), "dist_backend": self.comm.backend, "mixed_precision": self.mixed_precision,
+                "pids": self.comm.all_gather(os.getpid())}
 
     def load(self, req):
+        self.guard(lambda: self._load(req))
+        if self.comm.world > 1:  # identical start on every rank, whatever each one's random init did
+            for p in self.model.parameters():
+                if p.requires_grad:
+                    self.comm.broadcast_tensor(p.data)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        return {"trainable": sum(p.numel() for p in params), "total": sum(p.numel() for p in self.model.parameters()),
+                "device": str(self.device), "dtype": str(next(self.model.parameters()).dtype).replace("torch.", ""),
+                "world_size": self.comm.world}
+
+    def _load(self, req):
         import torch
         from transformers import AutoModelForCausalLM
         dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}.get(req.get("dtype", "float32"))
@@ -142,211 +115,294 @@ class Worker:
         path = req.get("path")
         if not path or not os.path.isdir(path):
             raise WorkerError("E_INPUT", f"model path {path!r} is not a directory")
-        self.device = torch.device(req.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
         if req.get("seed") is not None:
             torch.manual_seed(int(req["seed"]))
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
         self.lora = req.get("lora")
-        if self.lora:
+        adapter = req.get("adapter")
+        if adapter:
+            from peft import PeftModel
+            if not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
+                raise WorkerError("E_INPUT", f"adapter {adapter!r} has no adapter_config.json")
+            model = PeftModel.from_pretrained(model, adapter, is_trainable=True)
+            self.lora = self.lora or {"from": adapter}
+        elif self.lora:
             from peft import LoraConfig, get_peft_model
-            cfg = LoraConfig(r=self.lora["r"], lora_alpha=self.lora.get("lora_alpha", 16),
-                             lora_dropout=self.lora.get("lora_dropout", 0.0),
-                             target_modules=self.lora.get("target_modules", "all-linear"),
-                             use_rslora=self.lora.get("use_rslora", False), task_type="CAUSAL_LM")
+            cfg = LoraConfig(r=self.lora["r"], lora_alpha=self.lora.get("lora_alpha", 16), lora_dropout=self.lora.get("lora_dropout", 0.0),
+                             target_modules=self.lora.get("target_modules", "all-linear"), use_rslora=self.lora.get("use_rslora", False),
+                             task_type="CAUSAL_LM")
             model = get_peft_model(model, cfg)
         self.model = model.to(self.device)
         opt = req.get("optimizer", {})
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=opt.get("lr", 1e-5), betas=(opt.get("beta1", 0.9), opt.get("beta2", 0.999)),
                                            eps=opt.get("eps", 1e-8), weight_decay=opt.get("weight_decay", 0.0))
-        return {"trainable": sum(p.numel() for p in params), "total": sum(p.numel() for p in self.model.parameters()),
-                "device": str(self.device), "dtype": str(dtype).replace("torch.", "")}
+        if req.get("optimizer_state"):
+            self.optimizer.load_state_dict(torch.load(req["optimizer_state"], map_location=self.device))
 
     def _need_model(self):
         if self.model is None:
             raise WorkerError("E_STATE", "no model loaded: send load first")
 
-    def _batch(self, req):
+    def _batch(self, req, names):
+        """The whole batch's [B, T] tensors named in `names` (token ids as int64, the rest float32)."""
         import torch
         B, T = int(req["B"]), int(req["T"])
-        def t(name, dtype):
+        out = {}
+        for name in names:
             v = req.get(name)
             if v is None:
-                return None
-            x = torch.tensor(v, dtype=dtype, device=self.device)
+                out[name] = None
+                continue
+            x = torch.tensor(v, dtype=torch.long if name in ("inputs", "targets") else torch.float32, device=self.device)
             if x.numel() != B * T:
                 raise WorkerError("E_INPUT", f"{name} has {x.numel()} values, not B*T = {B * T}")
-            return x.view(B, T)
-        inputs, targets = t("inputs", torch.long), t("targets", torch.long)
-        if inputs is None or targets is None:
+            out[name] = x.view(B, T)
+        if out.get("inputs") is None or out.get("targets") is None:
             raise WorkerError("E_INPUT", "a batch needs inputs and targets (B*T token ids each)")
-        return B, T, inputs, targets, t
+        return B, T, out
+
+    def _autocast(self):
+        import contextlib
+        import torch
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype) if self.autocast_dtype else contextlib.nullcontext()
+
+    def _adapter(self, on):
+        import contextlib
+        return contextlib.nullcontext() if on or not self.lora else self.model.disable_adapter()
 
     def _logits(self, inputs, temperature):
-        logits = self.model(input_ids=inputs).logits.float()
+        with self._autocast():
+            logits = self.model(input_ids=inputs).logits.float()
         return logits if temperature == 1 else logits / temperature
 
     def logprobs(self, req):
-        import torch
-        self._need_model()
-        B, T, inputs, targets, _ = self._batch(req)
-        mb = int(req.get("micro_batch", B))
-        out = []
-        self.model.eval()
-        with torch.no_grad():
-            for r0 in range(0, B, mb):
-                lg = self._logits(inputs[r0:r0 + mb], req.get("temperature", 1.0))
-                out.append(token_logprobs(lg.reshape(-1, lg.shape[-1]), targets[r0:r0 + mb].reshape(-1)))
-        return {"logprobs": torch.cat(out).tolist()}
+        def local():
+            import torch
+            self._need_model()
+            B, T, b = self._batch(req, ("inputs", "targets"))
+            rows = self.comm.rows(B)
+            inputs, targets = b["inputs"][rows], b["targets"][rows]
+            mb = max(1, int(req.get("micro_batch", B)))
+            out = []
+            self.model.eval()
+            with torch.no_grad(), self._adapter(req.get("adapter", True)):
+                for r0 in range(0, inputs.shape[0], mb):
+                    lg = self._logits(inputs[r0:r0 + mb], req.get("temperature", 1.0))
+                    out.append(token_logprobs(lg.reshape(-1, lg.shape[-1]), targets[r0:r0 + mb].reshape(-1)))
+            return torch.cat(out).tolist() if out else []
+        part = self.guard(local)
+        return {"logprobs": [v for p in self.comm.all_gather(part) for v in p]}
 
     def step(self, req):
         import torch
-        self._need_model()
-        B, T, inputs, targets, t = self._batch(req)
-        kind = req.get("loss", "grpo")
-        s = req.get("settings", {})
-        mask = t("mask", torch.float32)
-        if mask is None:
-            raise WorkerError("E_INPUT", "step needs mask")
-        if kind == "grpo":
-            adv = t("adv", torch.float32)
-            if adv is None:
-                raise WorkerError("E_INPUT", "a grpo step needs adv (per token)")
-            old, ref, w = t("old_logp", torch.float32), t("ref_logp", torch.float32), t("weights", torch.float32)
-            lacking = [k for k in ("loss_type", "epsilon_low", "epsilon_high", "beta") if k not in s]
-            if lacking:
-                raise WorkerError("E_INPUT", f"a grpo step needs settings.{', settings.'.join(lacking)}")
-            if s["beta"] > 0 and ref is None:
-                raise WorkerError("E_INPUT", "settings.beta > 0 needs ref_logp")
-            if w is None:
-                w = token_weights(mask, s.get("loss_type", "grpo"), s.get("max_tokens", T))
-        elif kind == "sft":
-            w = mask / mask.sum().clamp_min(1)
-        else:
-            raise WorkerError("E_INPUT", f"loss {kind!r} is not grpo or sft")
-        mb = int(req.get("micro_batch", B))
-        self.model.train()
-        self.optimizer.zero_grad(set_to_none=True)
-        total = 0.0
-        for r0 in range(0, B, mb):
-            sl = slice(r0, r0 + mb)
-            lg = self._logits(inputs[sl], s.get("temperature", 1.0))
-            logp = token_logprobs(lg.reshape(-1, lg.shape[-1]), targets[sl].reshape(-1))
-            if kind == "sft":
-                loss = -(logp * w[sl].reshape(-1)).sum()
-            else:
-                o = logp.detach() if old is None else old[sl].reshape(-1)
-                loss = clipped_surrogate(logp, o, adv[sl].reshape(-1), w[sl].reshape(-1), s["epsilon_low"],
-                                         s["epsilon_high"], s["beta"],
-                                         None if ref is None else ref[sl].reshape(-1))
-            loss.backward()
-            total += loss.item()
-        if not math.isfinite(total):
-            raise WorkerError("E_NONFINITE", f"loss is {total}; no update applied")
+        state = {}
+        self.guard(lambda: self._local_step(req, state))
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        gn = torch.nn.utils.clip_grad_norm_(params, req.get("grad_clip", float("inf"))).item()
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+        flat = torch.cat([g.reshape(-1).float() for g in grads] + [state["stats"]])
+        self.comm.all_reduce_sum(flat)
+        loss, clipped, n_tok, kl_sum, ent_sum = flat[-5:].tolist()
+        off = 0
+        for p, g in zip(params, grads):
+            p.grad = flat[off:off + g.numel()].view_as(p).to(p.dtype)
+            off += g.numel()
+        if not math.isfinite(loss):
+            self.optimizer.zero_grad(set_to_none=True)
+            raise WorkerError("E_NONFINITE", f"loss is {loss}; no update applied", 0)
+        gn = torch.nn.utils.clip_grad_norm_(params, req.get("grad_clip") or float("inf")).item()
+        if not math.isfinite(gn):
+            self.optimizer.zero_grad(set_to_none=True)
+            raise WorkerError("E_NONFINITE", f"gradient norm is {gn}; no update applied", 0)
         if req.get("lr") is not None:
             for g in self.optimizer.param_groups:
                 g["lr"] = req["lr"]
         self.optimizer.step()
-        return {"loss": total, "grad_norm": gn}
+        self.optimizer.zero_grad(set_to_none=True)
+        n = max(n_tok, 1.0)
+        peak = torch.cuda.max_memory_allocated(self.device) if self.device.type == "cuda" else 0
+        return {"loss": loss, "grad_norm": gn, "clip_frac": clipped / n, "kl": kl_sum / n, "entropy": ent_sum / n, "peak_mem_bytes": peak}
+
+    def _local_step(self, req, state):
+        import torch
+        self._need_model()
+        B, T, b = self._batch(req, ("inputs", "targets", "mask", "adv", "old_logp", "ref_logp", "weights"))
+        kind, s, mask = req.get("loss", "grpo"), req.get("settings", {}), b["mask"]
+        if mask is None:
+            raise WorkerError("E_INPUT", "step needs mask")
+        w = b["weights"]
+        if kind == "grpo":
+            if b["adv"] is None:
+                raise WorkerError("E_INPUT", "a grpo step needs adv (per token)")
+            lacking = [k for k in ("loss_type", "epsilon_low", "epsilon_high", "beta") if k not in s]
+            if lacking:
+                raise WorkerError("E_INPUT", f"a grpo step needs settings.{', settings.'.join(lacking)}")
+            if s["beta"] > 0 and b["ref_logp"] is None:
+                raise WorkerError("E_INPUT", "settings.beta > 0 needs ref_logp")
+            if w is None:
+                w = token_weights(mask, s["loss_type"], s.get("max_tokens", T))
+        elif kind == "sft":
+            w = mask / mask.sum().clamp_min(1)
+        else:
+            raise WorkerError("E_INPUT", f"loss {kind!r} is not grpo or sft")
+        rows = self.comm.rows(B)
+        mb = max(1, int(req.get("micro_batch", B)))
+        temperature = s.get("temperature", 1.0) if kind == "grpo" else 1.0
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        stats = torch.zeros(5, dtype=torch.float32, device=self.device)  # loss, clipped, tokens, kl, entropy
+        sl = lambda name, a, z: None if b[name] is None else b[name][rows][a:z].reshape(-1)  # noqa: E731
+        n_rows = rows.stop - rows.start
+        for r0 in range(0, n_rows, mb):
+            r1 = min(n_rows, r0 + mb)
+            lg = self._logits(b["inputs"][rows][r0:r1], temperature)
+            flat_lg = lg.reshape(-1, lg.shape[-1])
+            logp = token_logprobs(flat_lg, b["targets"][rows][r0:r1].reshape(-1))
+            wm, m = w[rows][r0:r1].reshape(-1), mask[rows][r0:r1].reshape(-1)
+            if kind == "sft":
+                loss = -(logp * wm).sum()
+            else:
+                old, ref, adv = sl("old_logp", r0, r1), sl("ref_logp", r0, r1), sl("adv", r0, r1)
+                old = logp.detach() if old is None else old
+                loss = clipped_surrogate(logp, old, adv, wm, s["epsilon_low"], s["epsilon_high"], s["beta"], ref)
+                with torch.no_grad():
+                    ratio = torch.exp(logp - old)
+                    hit = ((ratio < 1 - s["epsilon_low"]) & (adv < 0)) | ((ratio > 1 + s["epsilon_high"]) & (adv > 0))
+                    stats[1] += (hit.float() * m).sum()
+                    if ref is not None:
+                        stats[3] += (k3(logp, ref) * m).sum()
+                    lsm = torch.log_softmax(flat_lg, dim=-1)
+                    stats[4] += (-(lsm.exp() * lsm).sum(-1) * m).sum()
+            loss.backward()
+            stats[0] += loss.detach()
+            stats[2] += m.sum()
+        state["stats"] = stats
+
+    def generate(self, req):
+        from reprise_generate import sample_rows
+
+        def local():
+            self._need_model()
+            prompts, seeds = req.get("prompts"), req.get("seeds")
+            if not isinstance(prompts, list) or not prompts or not all(isinstance(p, list) and p for p in prompts):
+                raise WorkerError("E_INPUT", "generate needs prompts: a non-empty list of non-empty token id lists")
+            if not isinstance(seeds, list) or len(seeds) != len(prompts):
+                raise WorkerError("E_INPUT", f"generate needs one seed per prompt ({len(prompts)}), got {seeds if not isinstance(seeds, list) else len(seeds)}")
+            rows = self.comm.rows(len(prompts))
+            self.model.eval()
+            with self._adapter(req.get("adapter", True)), self._autocast():
+                return sample_rows(self.model, prompts[rows], seeds[rows], req, self.device)
+        part = self.guard(local)
+        parts = self.comm.all_gather(part)
+        return {"tokens": [t for p in parts for t in p["tokens"]], "finished": [f for p in parts for f in p["finished"]]}
 
     def save(self, req):
-        self._need_model()
-        path = req.get("path")
-        if not path:
-            raise WorkerError("E_INPUT", "save needs path")
-        if os.path.exists(path):
-            raise WorkerError("E_INPUT", f"save path {path} exists; choose a new directory")
+        def local():
+            self._need_model()
+            path = req.get("path")
+            if not path:
+                raise WorkerError("E_INPUT", "save needs path")
+            if self.comm.rank != 0:
+                return None
+            return self._save(req, path)
+        out = self.guard(local)
+        return self.comm.all_gather(out)[0]
+
+    def _save(self, req, path):
+        import copy
+        import torch
+        merged = req.get("merged")
+        for p in (path, merged):
+            if p and os.path.exists(p):
+                raise WorkerError("E_INPUT", f"save path {p} exists; choose a new directory")
         tmp = path.rstrip("/") + ".tmp-" + str(os.getpid())
+        shutil.rmtree(tmp, ignore_errors=True)
         self.model.save_pretrained(tmp)
+        if req.get("optimizer"):
+            torch.save(self.optimizer.state_dict(), os.path.join(tmp, "optimizer.pt"))
+        if req.get("state") is not None:
+            with open(os.path.join(tmp, "reprise_state.json"), "w") as f:
+                json.dump(req["state"], f)
         os.replace(tmp, path)
-        return {"path": path, "files": sorted(os.listdir(path)), "layout": "peft" if self.lora else "hf"}
+        out = {"path": path, "files": sorted(os.listdir(path)), "layout": "peft" if self.lora else "hf"}
+        if merged:
+            mtmp = merged.rstrip("/") + ".tmp-" + str(os.getpid())
+            shutil.rmtree(mtmp, ignore_errors=True)
+            full = copy.deepcopy(self.model).merge_and_unload() if self.lora else self.model
+            full.save_pretrained(mtmp)
+            del full
+            os.replace(mtmp, merged)
+            out["merged"] = {"path": merged, "files": sorted(os.listdir(merged))}
+        return out
 
 
-def serve(stdin=sys.stdin, stdout=sys.stdout):
-    worker = Worker()
-    commands = {"hello": worker.hello, "load": worker.load, "logprobs": worker.logprobs, "step": worker.step, "save": worker.save}
-    for line in stdin:
-        if not line.strip():
-            continue
-        rid = None
+def serve(stdin, proto):
+    """Rank 0 reads requests and answers on `proto`; other ranks follow the broadcast requests."""
+    device = worker_device()
+    comm = Comm(device)
+    worker = Worker(comm, device)
+    commands = {"hello": worker.hello, "load": worker.load, "logprobs": worker.logprobs, "step": worker.step,
+                "generate": worker.generate, "save": worker.save}
+    while True:
+        req = None
+        if comm.rank == 0:
+            line = stdin.readline()
+            if not line:
+                req = {"cmd": "shutdown", "id": None, "eof": True}
+            elif not line.strip():
+                continue
+            else:
+                try:
+                    req = json.loads(line)
+                    if not isinstance(req, dict):
+                        raise ValueError("a request is a JSON object")
+                except Exception as e:  # noqa: BLE001 - a bad line is answered, not broadcast
+                    proto.write(json.dumps({"id": None, "ok": False, "error": encode_error(e)}) + "\n")
+                    proto.flush()
+                    continue
+        req = comm.broadcast(req)
+        rid, cmd = req.get("id"), req.get("cmd")
+        if cmd == "shutdown":
+            if comm.rank == 0 and not req.get("eof"):
+                proto.write(json.dumps({"id": rid, "ok": True, "result": {}}) + "\n")
+                proto.flush()
+            comm.close()
+            return 0
         try:
-            req = json.loads(line)
-            rid = req.get("id")
-            cmd = req.get("cmd")
-            if cmd == "shutdown":
-                stdout.write(json.dumps({"id": rid, "ok": True, "result": {}}) + "\n")
-                stdout.flush()
-                return 0
             if cmd not in commands:
                 raise WorkerError("E_INPUT", f"unknown cmd {cmd!r}; one of {', '.join([*commands, 'shutdown'])}")
             res = {"id": rid, "ok": True, "result": commands[cmd](req)}
         except Exception as e:  # noqa: BLE001 - every failure goes back to the client as a JSON error
-            code = getattr(e, "code", None) or ("E_OOM" if "out of memory" in str(e).lower() else "E_WORKER")
-            if isinstance(e, (json.JSONDecodeError, KeyError, ValueError)) and code == "E_WORKER":
-                code = "E_INPUT"
-            res = {"id": rid, "ok": False, "error": {"code": code, "rank": rank(), "message": f"{type(e).__name__}: {e}",
-                                                     "trace": traceback.format_exc(limit=4)}}
-        stdout.write(json.dumps(res) + "\n")
-        stdout.flush()
-    return 0
+            res = {"id": rid, "ok": False, "error": encode_error(e)}
+        if comm.rank == 0:
+            proto.write(json.dumps(res) + "\n")
+            proto.flush()
 
 
-def self_test(model_dir, out_dir):
-    """Drive this file as a subprocess through hello, load (LoRA), logprobs, two steps (grpo, sft), save."""
-    import subprocess
-    p = subprocess.Popen([sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    log = []
-
-    def call(req):
-        p.stdin.write(json.dumps(req) + "\n")
-        p.stdin.flush()
-        res = json.loads(p.stdout.readline())
-        log.append({"cmd": req["cmd"], "ok": res["ok"], **({"result": res["result"]} if res["ok"] else {"error": res["error"]})})
-        if not res["ok"]:
-            raise RuntimeError(f"{req['cmd']} failed: {res['error']}")
-        return res["result"]
-
-    B, T = 4, 8
-    inputs = [[(7 * b + 3 * t) % 300 + 1 for t in range(T)] for b in range(B)]
-    targets = [row[1:] + [0] for row in inputs]
-    mask = [[1.0 if t >= 3 else 0.0 for t in range(T)] for b in range(B)]
-    flat = lambda x: [v for row in x for v in row]
-    batch = {"B": B, "T": T, "inputs": flat(inputs), "targets": flat(targets), "mask": flat(mask)}
-    call({"id": 1, "cmd": "hello", "protocol": PROTOCOL_VERSION})
-    call({"id": 2, "cmd": "load", "path": model_dir, "dtype": "float32", "seed": 0,
-          "lora": {"r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"]}, "optimizer": {"lr": 1e-2}})
-    lp0 = call({"id": 3, "cmd": "logprobs", **batch})["logprobs"]
-    adv = flat([[a] * T for a in (1.0, -1.0, 0.5, -0.5)])
-    s = {"loss_type": "dapo", "epsilon_low": 0.2, "epsilon_high": 0.28, "beta": 0.04, "max_tokens": T}
-    g = call({"id": 4, "cmd": "step", "loss": "grpo", **batch, "adv": adv, "old_logp": lp0, "ref_logp": lp0, "settings": s, "micro_batch": 2})
-    sf = call({"id": 5, "cmd": "step", "loss": "sft", **batch})
-    lp1 = call({"id": 6, "cmd": "logprobs", **batch})["logprobs"]
-    bad = {"id": 7, "cmd": "step", "loss": "grpo", "B": B, "T": T, "inputs": [1], "targets": [1], "mask": [1]}
-    p.stdin.write(json.dumps(bad) + "\n")
-    p.stdin.flush()
-    err = json.loads(p.stdout.readline())
-    saved = call({"id": 8, "cmd": "save", "path": os.path.join(out_dir, "adapter")})
-    call({"id": 9, "cmd": "shutdown"})
-    p.wait(timeout=60)
-    ok = (all(math.isfinite(v) for v in lp0) and lp0 != lp1 and not err["ok"] and err["error"]["code"] == "E_INPUT"
-          and "adapter_model.safetensors" in saved["files"] and "adapter_config.json" in saved["files"])
-    return {"ok": ok, "grpo_loss": g["loss"], "sft_loss": sf["loss"], "bad_request_error": err.get("error", {}).get("message"),
-            "saved": saved, "exit": p.returncode, "log": [{k: v for k, v in e.items() if k != "result" or e["cmd"] != "logprobs"} for e in log]}
+def main(argv):
+    if len(argv) > 1 and argv[1] == "--check":
+        rep = dependency_report()
+        print(json.dumps(rep))
+        return 3 if rep["missing"] else 0
+    if len(argv) > 1 and argv[1] in ("--self-test", "--self-test-ranks"):
+        import reprise_selftest
+        fn = reprise_selftest.self_test if argv[1] == "--self-test" else reprise_selftest.rank_test
+        out = fn(os.path.abspath(__file__), argv[2], argv[3])
+        print(json.dumps(out))
+        return 0 if out["ok"] else 1
+    # the protocol owns stdout: anything the libraries print goes to stderr (and every rank but 0 writes nothing)
+    proto = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    if rank() != 0:
+        proto = open(os.devnull, "w")
+    rep = dependency_report()
+    if rep["missing"]:
+        proto.write(json.dumps({"id": None, "ok": False, "error": {"code": "E_DEPS", "rank": rank(), "trace": "",
+                               "message": "missing: " + "; ".join(f"{m['package']} ({m['error']})" for m in rep["missing"])}}) + "\n")
+        proto.flush()
+        return 3
+    return serve(sys.stdin, proto)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--check":
-        rep = dependency_report()
-        print(json.dumps(rep))
-        sys.exit(3 if rep["missing"] else 0)
-    if len(sys.argv) > 1 and sys.argv[1] == "--self-test":
-        print(json.dumps(self_test(sys.argv[2], sys.argv[3])))
-        sys.exit(0)
-    rep = dependency_report()
-    if rep["missing"]:
-        sys.stdout.write(json.dumps({"id": None, "ok": False, "error": {"code": "E_DEPS", "rank": rank(),
-                                     "message": "missing: " + "; ".join(f"{m['package']} ({m['error']})" for m in rep["missing"])}}) + "\n")
-        sys.exit(3)
-    sys.exit(serve())
+    sys.exit(main(sys.argv))
