@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { runRecipe } from '../src/pipeline/run.js';
-import { initBackend } from '../src/model/backend.js';
+import { initBackend, type BackendName } from '../src/model/backend.js';
 import { readJson } from '../src/util/fs.js';
 import { packageVersions } from '../src/pipeline/provenance.js';
 import { record } from './record.js';
@@ -47,12 +47,15 @@ function matmulGflops(): number {
   return (2 * n ** 3) / (ms * 1e6);
 }
 
+// REPRISE_BENCH_BACKEND=blas runs the recipe on another backend than its own (recorded as tiny-r1-v1-blas.json)
+const recipeBackend = process.env.REPRISE_BENCH_BACKEND as BackendName | undefined;
+
 async function benchRecipe(recipePath: string): Promise<Record<string, unknown>> {
-  await initBackend('wasm');
+  await initBackend(recipeBackend ?? 'wasm');
   const refBefore = matmulGflops();
   const work = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
   const t0 = Date.now();
-  const summary = await runRecipe({ recipePath, root, workDir: work, reportsDir: join(work, 'reports') });
+  const summary = await runRecipe({ recipePath, root, workDir: work, reportsDir: join(work, 'reports'), backend: recipeBackend });
   const total = (Date.now() - t0) / 1000;
   const refAfter = matmulGflops();
   const stages: Record<string, StageDone> = {};
@@ -80,7 +83,7 @@ async function benchRecipe(recipePath: string): Promise<Record<string, unknown>>
 }
 
 const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, unknown>>]> = {
-  'tiny-r1': ['tiny-r1-v1', () => benchRecipe('recipes/tiny-r1/v1.yaml')],
+  'tiny-r1': [recipeBackend ? `tiny-r1-v1-${recipeBackend}` : 'tiny-r1-v1', () => benchRecipe('recipes/tiny-r1/v1.yaml')],
   verify: ['verify', async () => (await import('../src/verify/bench.js')).benchVerify()],
   code: ['code', async () => (await import('../src/verify/code-bench.js')).benchCode()],
   eval: ['eval', async () => (await import('./eval-bench.js')).benchEvalHarness()],
