@@ -1,3 +1,5 @@
+// A profiling probe for one GPT training step: `npx tsx bench/cpu-proto.ts L,d,H,T,B,V [blas]` prints ms and CPU ms
+// per step; PROFILE=1 adds the kernels that took the most time, by name and input shapes.
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/model/backend.js';
 import { forward, initParams, type GptConfig } from '../src/model/gpt.js';

@@ -1,5 +1,6 @@
 // A small GPT-style decoder (pre-LayerNorm, learned positions, tied embeddings) in tfjs, written for wasm:
-// every dense product is a rank-2 matMul without transpose flags, in both passes (see TFJS-NOTES.md).
+// every dense product is a rank-2 matMul without transpose flags, in both passes (see TFJS-NOTES.md). On the `blas`
+// backend the attention, layer norm and gelu go through kernels/wasm-*.ts and the products take transpose flags.
 
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.js';

@@ -1,6 +1,6 @@
-// BatchMatMul for the wasm backend through the machine's OpenBLAS: cblas_sgemm called through koffi with pointers
-// straight into the wasm heap (no copies). XNNPACK reaches 19–30 GFLOP/s on one thread; OpenBLAS 300+ on two.
-// Broadcast batch shapes other than "equal" or "one side is 1" go to the stock kernel.
+// BatchMatMul (and Sum over leading axes) for the wasm backend through the machine's OpenBLAS: cblas_sgemm called
+// through koffi with pointers straight into the wasm heap (no copies). XNNPACK reaches 19–30 GFLOP/s on one thread;
+// OpenBLAS 300+ on two. Broadcast batch shapes other than "equal" or "one side is 1" go to the stock kernel.
 // Results are deterministic for a given OpenBLAS build and thread count, but differ in the last bits from XNNPACK's.
 
 import * as tf from '@tensorflow/tfjs';
@@ -32,7 +32,8 @@ const CANDIDATES = [
 
 let loaded: Blas | string | undefined;
 
-/** OpenBLAS loaded once per process (REPRISE_BLAS names the library file), or why it could not be. */
+/** OpenBLAS loaded once per process (REPRISE_BLAS names the library file), or why it could not be; the first call's
+ * thread count holds for the process. */
 export function loadBlas(threads: number): Blas | string {
   if (loaded !== undefined) return loaded;
   const path = process.env.REPRISE_BLAS || CANDIDATES.find((p) => existsSync(p));
