@@ -31,7 +31,7 @@ const SAMPLE_BATCHES = [1, 64];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The PyTorch worker, or why there is none. */
-async function startTorch(threads: number): Promise<{ ask: (req: object) => Promise<Record<string, number>>; info: Record<string, unknown>; stop: () => void } | string> {
+export async function startTorch(threads: number): Promise<{ ask: (req: object) => Promise<Record<string, number>>; info: Record<string, unknown>; stop: () => void } | string> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'cpu_torch.py');
   // Debian's python3-torch lives under /usr/bin/python3, which a pyenv python3 on PATH hides
   const python = process.env.PYTHON ?? (spawnSync('python3', ['-c', 'import torch']).status === 0 || !existsSync('/usr/bin/python3') ? 'python3' : '/usr/bin/python3');
@@ -39,11 +39,12 @@ async function startTorch(threads: number): Promise<{ ask: (req: object) => Prom
   let err = '';
   py.stderr.on('data', (d) => (err += d));
   const lines = createInterface({ input: py.stdout })[Symbol.asyncIterator]();
-  const exited = new Promise<string>((res) => py.on('close', (code) => res(`python3 exited with ${code}: ${err.trim().split('\n').pop() ?? ''}`)));
-  py.on('error', () => undefined);
+  const exited = new Promise<string>((res) => py.on('close', (code) => res(`${python} exited with ${code}: ${err.trim().split('\n').pop() ?? ''}`)));
+  py.on('error', (e) => (err += e.message));
   const next = async () => {
     const r = await Promise.race([lines.next(), exited]);
     if (typeof r === 'string') throw new Error(r);
+    if (r.done) throw new Error(await exited);
     return JSON.parse(r.value as string) as Record<string, number>;
   };
   try {

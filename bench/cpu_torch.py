@@ -103,7 +103,7 @@ def sample(req):
 
 if __name__ == "__main__":
     torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": torch.__config__.show().count("BLAS")}), flush=True)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "parallel": torch.__config__.parallel_info().splitlines()[-1].strip()}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
         out = {"load": load, "train": train, "sample": sample}[req["op"]](req)
