@@ -103,6 +103,23 @@ describe.skipIf(noBlas !== undefined)(`blas backend${noBlas ? ` (skipped: ${noBl
     }
   });
 
+  it('leaves the wasm backend as it was: wasm before and after blas gives the same bits', async () => {
+    const cfg: GptConfig = { vocab_size: 30, d_model: 32, n_layer: 1, n_head: 2, context_length: 16 };
+    const f = () => {
+      const p = initParams(cfg, 5);
+      const ids = tf.tensor2d(Array.from({ length: 4 * 16 }, (_, i) => (i * 11) % 30), [4, 16], 'int32');
+      const { value, grads } = tf.variableGrads(() => tf.sum(forward(p, cfg, ids).square()) as tf.Scalar);
+      const out = [value, ...Object.values(grads)];
+      for (const v of Object.values(p)) v.dispose();
+      return out;
+    };
+    const before = await on('wasm', f);
+    const blasOut = await on('blas', f);
+    const after = await on('wasm', f);
+    for (let i = 0; i < before.length; i++) expect(Buffer.from(after[i].data.buffer).equals(Buffer.from(before[i].data.buffer)), `output ${i}`).toBe(true);
+    expect(blasOut.some((t, i) => !Buffer.from(t.data.buffer).equals(Buffer.from(before[i].data.buffer)))).toBe(true);
+  });
+
   it('repeats a forward and backward pass to the bit, leaking no tensors', async () => {
     const cfg: GptConfig = { vocab_size: 50, d_model: 64, n_layer: 2, n_head: 4, context_length: 32 };
     const f = () => {
