@@ -6,6 +6,8 @@
 //   serve   — server-side render time of the leaderboard with 1,000 runs × 6 benchmarks (target < 200 ms).
 //   hf      — Hugging Face model layer on wasm: load time, forward and sampling tokens/s (batch 1 and 32) for random
 //             SmolLM2-135M- and Qwen2.5-0.5B-shaped checkpoints (bench/hf-bench.ts).
+//   cpu     — training and sampling tokens/s of our GPT (tiny-r1's and a d256 one) against PyTorch CPU with the same
+//             weights in the same run, ratios; a SmolLM2-135M-shaped Llama beside (bench/cpu-bench.ts).
 //   tiny-r1 — runs recipes/tiny-r1/v1.yaml from scratch: each stage's wall time, training and sampling
 //             tokens/s, peak resident memory, beside a reference measured in the same process (wasm matmul
 //             GFLOP/s), so figures can be compared across noisy machines as ratios.
@@ -15,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { runRecipe } from '../src/pipeline/run.js';
-import { initBackend } from '../src/model/backend.js';
+import { initBackend, type BackendName } from '../src/model/backend.js';
 import { readJson } from '../src/util/fs.js';
 import { packageVersions } from '../src/pipeline/provenance.js';
 import { record } from './record.js';
@@ -24,7 +26,7 @@ import { readdirSync } from 'node:fs';
 
 const root = resolve('.');
 // tiny-r1 first: its peak RSS is the process's maximum so far, so nothing may run before it
-const which = process.argv.slice(2).length ? process.argv.slice(2) : ['tiny-r1', 'verify', 'code', 'eval', 'serve', 'hf'];
+const which = process.argv.slice(2).length ? process.argv.slice(2) : ['tiny-r1', 'verify', 'code', 'eval', 'serve', 'hf', 'cpu'];
 
 function matmulGflops(): number {
   const n = 512;
@@ -45,12 +47,15 @@ function matmulGflops(): number {
   return (2 * n ** 3) / (ms * 1e6);
 }
 
+// REPRISE_BENCH_BACKEND=blas runs the recipe on another backend than its own (recorded as tiny-r1-v1-blas.json)
+const recipeBackend = process.env.REPRISE_BENCH_BACKEND as BackendName | undefined;
+
 async function benchRecipe(recipePath: string): Promise<Record<string, unknown>> {
-  await initBackend('wasm');
+  await initBackend(recipeBackend ?? 'wasm');
   const refBefore = matmulGflops();
   const work = mkdtempSync(join(tmpdir(), 'reprise-bench-'));
   const t0 = Date.now();
-  const summary = await runRecipe({ recipePath, root, workDir: work, reportsDir: join(work, 'reports') });
+  const summary = await runRecipe({ recipePath, root, workDir: work, reportsDir: join(work, 'reports'), backend: recipeBackend });
   const total = (Date.now() - t0) / 1000;
   const refAfter = matmulGflops();
   const stages: Record<string, StageDone> = {};
@@ -78,12 +83,13 @@ async function benchRecipe(recipePath: string): Promise<Record<string, unknown>>
 }
 
 const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, unknown>>]> = {
-  'tiny-r1': ['tiny-r1-v1', () => benchRecipe('recipes/tiny-r1/v1.yaml')],
+  'tiny-r1': [recipeBackend ? `tiny-r1-v1-${recipeBackend}` : 'tiny-r1-v1', () => benchRecipe('recipes/tiny-r1/v1.yaml')],
   verify: ['verify', async () => (await import('../src/verify/bench.js')).benchVerify()],
   code: ['code', async () => (await import('../src/verify/code-bench.js')).benchCode()],
   eval: ['eval', async () => (await import('./eval-bench.js')).benchEvalHarness()],
   serve: ['serve', async () => ({ target_ms: 200, ...(await (await import('./serve-bench.js')).benchServe()) })],
   hf: ['hf-models', async () => (await import('./hf-bench.js')).benchHf()],
+  cpu: ['cpu', async () => (await import('./cpu-bench.js')).benchCpu()],
 };
 
 for (const name of which) {

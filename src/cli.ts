@@ -6,7 +6,7 @@ import { RepriseError } from './util/errors.js';
 import { packageCommit, packageVersion } from './util/paths.js';
 import { uncaughtFsError } from './util/fs.js';
 
-const BACKEND_HELP = 'auto (webgpu when an adapter is found, else wasm), wasm, cpu or webgpu';
+const BACKEND_HELP = 'auto (webgpu when an adapter is found, else wasm), wasm, blas (wasm with OpenBLAS products), cpu or webgpu';
 
 const program = new Command('reprise').description('Evaluation-first reproduction harness for reasoning-model training').showHelpAfterError();
 

@@ -158,7 +158,7 @@ const Eval = z.strictObject({
 });
 
 /** tfjs backends a model runs on; the CLI's --backend flags take the same names. */
-export const Backend = z.enum(['auto', 'wasm', 'cpu', 'webgpu']);
+export const Backend = z.enum(['auto', 'wasm', 'blas', 'cpu', 'webgpu']);
 export type Backend = z.infer<typeof Backend>;
 
 /** The --backend flag's value, checked against the recipe schema's enum. */

@@ -41,7 +41,7 @@ export function endpointSource(endpoints: EndpointConfig[], opts: { concurrency:
  * concurrent workers) are coalesced into one batched sampling call of up to `batch` requests per sampling
  * setting; each row keeps its own seeded Rng, so batching cannot change a completion.
  */
-export async function checkpointSource(path: string, backend: 'auto' | 'wasm' | 'cpu' | 'webgpu' = 'wasm', opts: { id?: string; batch?: number } = {}): Promise<ModelSource> {
+export async function checkpointSource(path: string, backend: 'auto' | 'wasm' | 'blas' | 'cpu' | 'webgpu' = 'wasm', opts: { id?: string; batch?: number } = {}): Promise<ModelSource> {
   const { LocalChatBackend, defaultModelId } = await import('../inference/local-chat.js');
   const id = opts.id ?? defaultModelId(path);
   const b = await LocalChatBackend.load([{ id, path }], backend);

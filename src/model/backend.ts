@@ -1,13 +1,18 @@
 // Chooses and initialises the tfjs backend (wasm by default, cpu as reference, webgpu through Dawn), with the
-// kernels wasm lacks. `auto` takes webgpu when Dawn finds an adapter, else wasm, and says which and why.
+// kernels wasm lacks. `blas` is wasm with its matmuls done by the machine's OpenBLAS (kernels/wasm-blas.ts): several
+// times faster, deterministic for a given thread count (REPRISE_BLAS_THREADS, default all cores) but not bit-equal to
+// wasm's XNNPACK; `wasm` stays XNNPACK-only. `auto` takes webgpu when Dawn finds an adapter, else wasm, and says which and why.
 // REPRISE_WEBGPU=opengl selects Dawn's OpenGL backend (EGL surfaceless, compatibility adapter): on a CPU machine
 // that is llvmpipe, slow but correct, so CI can run the webgpu code path; =vulkan forces Vulkan.
 // REPRISE_WEBGPU_TOGGLES=disable_robustness,skip_validation passes Dawn features (less host time per dispatch).
 
 import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
 import { RepriseError } from '../util/errors.js';
+import { activeBlas, loadBlas, useBlasMatMul } from './kernels/wasm-blas.js';
+import { registerWasmSlice } from './kernels/wasm-slice.js';
 
-export const BACKENDS = ['auto', 'wasm', 'cpu', 'webgpu'] as const;
+export const BACKENDS = ['auto', 'wasm', 'blas', 'cpu', 'webgpu'] as const;
 /** What a user asks for; initBackend resolves `auto` to one of the others. */
 export type BackendName = (typeof BACKENDS)[number];
 export type ResolvedBackend = Exclude<BackendName, 'auto'>;
@@ -63,17 +68,34 @@ export async function initBackend(requested: BackendName): Promise<typeof tf> {
     announced = true;
     process.stderr.write(`backend: ${name} (${why})\n`);
   }
-  if (tf.getBackend() === name) return tf;
-  if (name === 'wasm') {
+  const tfName = name === 'blas' ? 'wasm' : name;
+  if (name === 'wasm' || name === 'blas') {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmKernels();
+    useBlasMatMul(name === 'blas' ? blasOrThrow() : null);
   } else if (name === 'webgpu') {
     await installWebGpu();
   }
-  const ok = await tf.setBackend(name);
+  if (tf.getBackend() === tfName) return tf;
+  const ok = await tf.setBackend(tfName);
   if (!ok) throw new RepriseError('E_BACKEND', `the tfjs backend "${name}" could not start`, 'use --backend wasm (or cpu, the pure-JS reference)');
   await tf.ready();
   return tf;
+}
+
+/** The backend in use as our name, with the BLAS library and thread count where it is `blas`. */
+export function backendInfo(): { name: ResolvedBackend; blas?: string; threads?: number } {
+  const blas = tf.getBackend() === 'wasm' ? activeBlas() : null;
+  if (blas) return { name: 'blas', blas: blas.library, threads: blas.threads };
+  return { name: tf.getBackend() as ResolvedBackend };
+}
+
+function blasOrThrow() {
+  const threads = Number(process.env.REPRISE_BLAS_THREADS ?? availableParallelism());
+  if (!Number.isInteger(threads) || threads < 1) throw new RepriseError('E_BACKEND', `REPRISE_BLAS_THREADS must be a positive integer, got "${process.env.REPRISE_BLAS_THREADS}"`, 'unset it to use every core');
+  const blas = loadBlas(threads);
+  if (typeof blas === 'string') throw new RepriseError('E_BACKEND', `backend blas: ${blas}`, 'install OpenBLAS (Debian: apt-get install libopenblas0-openmp), or use --backend wasm');
+  return blas;
 }
 
 async function installWebGpu(): Promise<void> {
@@ -81,10 +103,12 @@ async function installWebGpu(): Promise<void> {
   if (typeof found === 'string') throw new RepriseError('E_BACKEND', `backend webgpu: ${found}`, 'use --backend wasm, or --backend auto to fall back to it');
 }
 
-/** UnsortedSegmentSum (the gradient of tf.gather) is missing on wasm; this works on the wasm heap directly. */
+/** UnsortedSegmentSum (the gradient of tf.gather) is missing on wasm; this works on the wasm heap directly. Slice is
+ * replaced by one that reads the heap in place. */
 function registerWasmKernels(): void {
   if (kernelsRegistered) return;
   kernelsRegistered = true;
+  registerWasmSlice();
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
     backendName: 'wasm',

@@ -17,7 +17,7 @@ const GiB = 2 ** 30;
 const F32 = 4;
 
 export function backendCapacity(backend: Recipe['backend']): { bytes: number; what: string } {
-  return backend === 'wasm' ? { bytes: WASM_HEAP_BYTES, what: 'the wasm heap holds 4 GiB' } : { bytes: totalmem(), what: `this machine has ${(totalmem() / GiB).toFixed(1)} GiB` };
+  return backend === 'wasm' || backend === 'blas' ? { bytes: WASM_HEAP_BYTES, what: 'the wasm heap holds 4 GiB' } : { bytes: totalmem(), what: `this machine has ${(totalmem() / GiB).toFixed(1)} GiB` };
 }
 
 export function parameterCount(m: GptShape, vocab: number): number {

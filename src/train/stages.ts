@@ -7,7 +7,7 @@ import { InputError } from '../util/errors.js';
 import { hashJson, sha256 } from '../util/hash.js';
 import * as tf from '@tensorflow/tfjs';
 import type { Recipe } from '../config/recipe.js';
-import { initBackend } from '../model/backend.js';
+import { backendInfo, initBackend } from '../model/backend.js';
 import { DEFAULT_SPECIALS, type ChatMessage, type TokenizerSpec } from '../model/tokenizer.js';
 import { createModel, disposeModel, gptLM, loadModel, saveModel } from '../model/lm.js';
 import { gptPolicy } from '../model/policy.js';
@@ -20,7 +20,8 @@ export const SPECIALS = DEFAULT_SPECIALS;
 
 export async function startBackend(name: Recipe['backend']): Promise<{ backend: string }> {
   await initBackend(name);
-  return { backend: tf.getBackend() };
+  const b = backendInfo();
+  return { backend: b.threads ? `${b.name} (${b.threads} threads)` : b.name };
 }
 
 /** sha256 over the safetensors files of a Hugging Face directory (name and content hash of each, sorted). */

@@ -25,6 +25,16 @@ describe('--backend', () => {
     expect(r.why).not.toContain('\n');
   });
 
+  it('blas without OpenBLAS is an E_BACKEND line naming the library it looked for', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reprise-backend-'));
+    writeFileSync(join(dir, 'in.jsonl'), '{"id":"a","messages":[{"role":"user","content":"hi"}]}\n');
+    const args = ['generate', '--backend', 'blas', '--model', join(dir, 'none'), '--input', join(dir, 'in.jsonl'), '--output', join(dir, 'out.jsonl')];
+    const r = await reprise(args, { REPRISE_BLAS: join(dir, 'libnone.so') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`reprise: error [E_BACKEND]: backend blas: ${join(dir, 'libnone.so')} could not be used`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
   it('an explicit backend is taken as asked', async () => {
     expect(await resolveBackend('cpu')).toEqual({ name: 'cpu', why: 'asked for' });
   });
@@ -42,6 +52,6 @@ describe('--backend', () => {
   it('an unknown --backend names the allowed ones', async () => {
     const r = await reprise(['generate', '--backend', 'cuda', '--model', 'x', '--input', 'x', '--output', 'x'], {});
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--backend must be one of auto, wasm, cpu, webgpu, got "cuda"');
+    expect(r.stderr).toContain('--backend must be one of auto, wasm, blas, cpu, webgpu, got "cuda"');
   }, 30_000);
 });

@@ -185,12 +185,12 @@ describe('a long prefill in chunks', () => {
     tf.dispose([x, ...one.k, ...one.v, ...chunked.k, ...chunked.v]);
   });
 
-  it('leaves greedy sampling unchanged (left-padded rows, chunks of 4 positions)', () => {
+  it('leaves greedy sampling unchanged (left-padded rows, chunks of 4 positions)', async () => {
     const chunkedLm: CausalLM = { ...m, config: m.config, trainable: {}, forward: (i) => m.forward(i), dispose: () => undefined, step: (x) => stepChunked(m.weights, m.decoder, x, undefined, layerBytes(m.decoder, 2, 4, 40)) };
     const prompts = [Array.from({ length: 30 }, (_, i) => (i * 7 + 3) % 350), [5, 6, 7, 8, 9, 10, 11]];
     const s = { temperature: 0, top_p: 1, max_tokens: 8 };
-    const a = sampleBatch(m, prompts, s, [], 0, new Rng(1)).map((r) => r.tokens);
-    const b = sampleBatch(chunkedLm, prompts, s, [], 0, new Rng(1)).map((r) => r.tokens);
+    const a = (await sampleBatch(m, prompts, s, [], 0, new Rng(1))).map((r) => r.tokens);
+    const b = (await sampleBatch(chunkedLm, prompts, s, [], 0, new Rng(1))).map((r) => r.tokens);
     expect(b).toEqual(a);
     expect(a[0]).toHaveLength(8);
   });

@@ -62,7 +62,7 @@ describe('reprise run --backend torch / --accelerate-config', () => {
     expect(runBackendFlag('torch')).toBe('torch');
     expect(runBackendFlag('cpu')).toBe('cpu');
     expect(runBackendFlag(undefined)).toBeUndefined();
-    expect(rejection(() => runBackendFlag('cuda')).message).toBe('field "backend": --backend must be one of auto, wasm, cpu, webgpu, torch, got "cuda"');
+    expect(rejection(() => runBackendFlag('cuda')).message).toBe('field "backend": --backend must be one of auto, wasm, blas, cpu, webgpu, torch, got "cuda"');
   });
 
   it('sets backend and accelerate_config on the sft and grpo stages that exist', () => {
