@@ -114,10 +114,10 @@ part ranks 90 env REPRISE_TORCH_DEVICE=cpu python3 workers/torch/reprise_worker.
 
 resume() {
   set -e
-  local run="$R run scripts/device/torch-e2e/tiny.yaml --work-dir $TMP/resume --reports $TMP/rep-resume --set sft.steps=30 --set grpo.steps=1"
+  local run="$R run scripts/device/torch-e2e/tiny.yaml --work-dir $TMP/resume --reports $TMP/rep-resume --set sft.steps=30 --set sft.checkpoint_every=10 --set grpo.steps=1"
   setsid $run > "$OUT/logs/resume-first.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 600); do ls -d "$TMP"/resume/stages/sft-*/ckpt-2 >/dev/null 2>&1 && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 600); do ls -d "$TMP"/resume/stages/sft-*/ckpt-* >/dev/null 2>&1 && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- -"$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   local before done_before=false
