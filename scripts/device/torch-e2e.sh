@@ -28,7 +28,7 @@ if ! command -v node >/dev/null; then
 fi
 command -v accelerate >/dev/null || export REPRISE_ACCELERATE="python3 -m accelerate.commands.launch"
 export REPRISE_WORKER_STDERR=1 TOKENIZERS_PARALLELISM=false
-R="node .torchbundle/cli.mjs"
+R=${R_CLI:-"node .torchbundle/cli.mjs"}
 B="node .torchbundle/torch-e2e.mjs"
 PY="python3 scripts/device/torch_e2e.py"
 export OUT TMP R B PY  # the parts below run as `bash -c <function>` under timeout
