@@ -193,6 +193,9 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   const stagesMod = kind === 'endpoint' ? undefined : await import('../train/stages.js');
   const evalMod = await import('../eval/stage.js');
   const tfInfo = stagesMod ? await stagesMod.startBackend(recipe.backend) : { backend: 'none (endpoint)' };
+  // stages computed on another backend than wasm (the reference; its keys stay as they were) are cached apart:
+  // blas, cpu and webgpu differ from wasm, and blas from itself across thread counts, in the last bits
+  const onBackend = tfInfo.backend === 'wasm' || !stagesMod ? {} : { backend: tfInfo.backend };
 
   // a Hugging Face checkpoint: the base is its directory (keyed by its weights' hash), SFT and GRPO train LoRA
   // adapters and write merged checkpoints (model/) that the next stage and the eval read
@@ -205,7 +208,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   if (stagesMod) {
     const sm = stagesMod;
     const spec = { kind: 'char' as const, chars: family?.chars ?? '', specials: sm.SPECIALS };
-    const st = (init = await open(workDir, 'init', 'init', hf ? { model: recipe.model, weights: sm.hfWeightsSha256(hf.path) } : { seed: recipe.seed, model: recipe.model, tokenizer: spec }, force));
+    const st = (init = await open(workDir, 'init', 'init', hf ? { model: recipe.model, weights: sm.hfWeightsSha256(hf.path), ...onBackend } : { seed: recipe.seed, model: recipe.model, tokenizer: spec, ...onBackend }, force));
     await timed(st, () => (hf ? Promise.resolve({ sha256: st.key, path: hf.path }) : sm.initStage(recipe, spec, st.dir)));
   }
 
@@ -215,7 +218,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   if (sftCfg && init && stagesMod) {
     const sm = stagesMod;
     const base = init;
-    const st = (sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: sftCfg, data: sftDataKey, init: base.key }, force));
+    const st = (sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: sftCfg, data: sftDataKey, init: base.key, ...onBackend }, force));
     await timed(st, () => (hf ? hfStages!.hfSftStage(hf, sftCfg, recipe.seed, sftData!, st.dir) : sm.sftStage(recipe, modelOf(base), sftData!, st.dir)));
   }
 
@@ -226,7 +229,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     const sm = stagesMod;
     const data = dg;
     const start = (grpoCfg.from ?? (sft ? 'sft' : 'base')) === 'sft' ? sft! : init;
-    const st = (grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: grpoCfg, data: data.key, sft: start.key }, force));
+    const st = (grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: grpoCfg, data: data.key, sft: start.key, ...onBackend }, force));
     await timed(st, () => (hf ? hfStages!.hfGrpoStage({ ...hf, path: modelOf(start) }, grpoCfg, recipe.seed, join(data.dir, 'rl.jsonl'), st.dir) : sm.grpoStage(recipe, modelOf(start), join(data.dir, 'rl.jsonl'), st.dir)));
   }
 
@@ -245,7 +248,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
       for (const b of benches) {
         if (b === TEST_SPLIT) {
           const src = ckpt!;
-          const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg!.key, model: src.key, code: evalMod.EVAL_STAGE_VERSION }, force);
+          const ev = await open(workDir, `eval-${m}`, 'eval', { seed: recipe.seed, eval: recipe.eval, data: dg!.key, model: src.key, code: evalMod.EVAL_STAGE_VERSION, ...onBackend }, force);
           const testRows = readJsonl<DatasetRow>(join(dg!.dir, 'test.jsonl'));
           const out = await timed(ev, () => evalMod.evalStage(recipe, m, src.name, modelOf(src), testRows, ev.dir));
           evals.push({ m, bench: b, stage: ev, result: out.result as ModelResult });
@@ -253,7 +256,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
         }
         const spec = specs.get(b)!;
         const data = benchData.get(b)!;
-        const ev = await open(workDir, `eval-${m}-${evalMod.benchSlug(b)}`, 'eval', { seed: recipe.seed, spec: spec.hash, data: data.sha256, limit: recipe.eval.limit ?? null, model: modelKey, code: evalMod.EVAL_STAGE_VERSION }, force);
+        const ev = await open(workDir, `eval-${m}-${evalMod.benchSlug(b)}`, 'eval', { seed: recipe.seed, spec: spec.hash, data: data.sha256, limit: recipe.eval.limit ?? null, model: modelKey, code: evalMod.EVAL_STAGE_VERSION, ...(ckpt ? onBackend : {}) }, force);
         const out = await timed(ev, async () => evalMod.benchStage({ recipe, model: rowName(m), stage: ckpt?.name ?? 'endpoint', source: await sourceOf(), spec, bench: data, dir: ev.dir }));
         evals.push({ m, bench: b, stage: ev, result: out.result as ModelResult });
       }
