@@ -66,7 +66,12 @@ interface Acc { gold: string; got: number; correct: boolean[]; correct_strict: b
 /** Folds samples in any order; a problem's row is made when its n-th sample arrives, and its samples are forgotten. */
 export class ProblemFolder {
   private readonly open = new Map<string, Acc>();
-  constructor(private readonly n: number, private readonly majK: readonly number[], private readonly timeoutMs: number, private readonly onRow: (r: ProblemRow) => void) {}
+  /**
+   * majorityBy: 'math' judges the majority answer against the gold with the math judge; 'sample' takes the verdict
+   * of a sample that gave that answer — for scorers whose verdict is a function of the answer (countdown, integer,
+   * code), whose gold the math judge cannot read.
+   */
+  constructor(private readonly n: number, private readonly majK: readonly number[], private readonly timeoutMs: number, private readonly onRow: (r: ProblemRow) => void, private readonly majorityBy: 'math' | 'sample' = 'math') {}
 
   add(problemId: string, gold: string, sample: number, s: Pick<Scored, 'pred' | 'pred_strict' | 'correct' | 'correct_strict'>): void {
     if (sample >= this.n) return;
@@ -89,9 +94,11 @@ export class ProblemFolder {
   }
 
   private row(id: string, a: Acc): ProblemRow {
-    const maj = (preds: (string | null)[]) => Object.fromEntries(this.majK.map((k) => {
+    const maj = (preds: (string | null)[], correct: boolean[]) => Object.fromEntries(this.majK.map((k) => {
       const m = majorityVote(preds.slice(0, k));
-      return [k, m !== null && judge(a.gold, m, { timeoutMs: this.timeoutMs }).verdict === 'equal' ? 1 : 0];
+      if (m === null) return [k, 0];
+      if (this.majorityBy === 'sample') return [k, correct[preds.indexOf(m)] ? 1 : 0];
+      return [k, judge(a.gold, m, { timeoutMs: this.timeoutMs }).verdict === 'equal' ? 1 : 0];
     }));
     const bits = (xs: boolean[]) => xs.map((x) => (x ? 1 : 0));
     return {
@@ -101,8 +108,8 @@ export class ProblemFolder {
       c_strict: a.correct_strict.filter(Boolean).length,
       correct: bits(a.correct),
       correct_strict: bits(a.correct_strict),
-      maj: maj(a.preds),
-      maj_strict: maj(a.preds_strict),
+      maj: maj(a.preds, a.correct),
+      maj_strict: maj(a.preds_strict, a.correct_strict),
     };
   }
 }

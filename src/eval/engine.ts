@@ -59,7 +59,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalResults> {
   const primaryStrict = spec.scoring.primary === 'strict';
   const wanted = new Set(o.problems.map((p) => p.id));
   const rows = new Map<string, ProblemRow>();
-  const folder = new ProblemFolder(n, spec.metrics.maj_k, spec.scoring.timeout_ms, (r) => rows.set(r.id, r));
+  const folder = new ProblemFolder(n, spec.metrics.maj_k, spec.scoring.timeout_ms, (r) => rows.set(r.id, r), spec.scoring.scorer === 'math' ? 'math' : 'sample');
   const t: Tally = { samples: 0, resumed: 0, errors: 0, error_reasons: {}, nulls: 0, nulls_strict: 0, unknown: 0, truncated: 0, prompt_tokens: 0, completion_tokens: 0, correct: 0 };
   const fold = (r: EvalSample) => {
     if (!wanted.has(r.problem_id) || r.sample >= n) return;

@@ -15,7 +15,7 @@ import type { EvalSample } from './samples-log.js';
 import { checkpointSource, type ModelSource } from './source.js';
 
 /** Moves whenever this stage's outputs would change; part of the stage's cache key. */
-export const EVAL_STAGE_VERSION = 'run-eval/1';
+export const EVAL_STAGE_VERSION = 'run-eval/2'; // 2: maj@k of countdown/integer/code benchmarks judged by their own scorer
 
 /** What makes a spec greedy: one completion per problem at temperature 0 (evals/tiny-r1/greedy.yaml states the same). */
 export const GREEDY_VARIANT = { sampling: { temperature: 0, n: 1 }, metrics: { pass_k: [1], maj_k: [] } };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkMetricsFit, computeMetrics, ProblemFolder, type ProblemRow } from '../../src/eval/aggregate.js';
+import { checkMetricsFit, computeMetrics, makeScorer, ProblemFolder, type ProblemRow } from '../../src/eval/aggregate.js';
+import type { EvalSpec } from '../../src/config/eval-spec.js';
 
 function rowsOf(bits: number[][]): ProblemRow[] {
   const rows: ProblemRow[] = [];
@@ -63,5 +64,16 @@ describe('ProblemFolder', () => {
     f.add('a', '1/2', 1, { pred: '\\frac{1}{2}', pred_strict: '\\frac12', correct: true, correct_strict: true });
     expect(rows[0]).toMatchObject({ id: 'a', c: 2, c_strict: 1, correct: [0, 1, 1], maj: { 3: 0 } });
     expect(f.pending()).toBe(0);
+  });
+
+  it('judges the majority answer of a countdown or code benchmark by its own scorer, not the math judge', async () => {
+    // gold is "[numbers]:target": the math judge never finds an expression equal to it (maj@4 was 0 on every row)
+    const scorer = makeScorer({ scoring: { scorer: 'countdown', timeout_ms: 1000 } } as unknown as EvalSpec); // only its scoring is read
+    const rows: ProblemRow[] = [];
+    const f = new ProblemFolder(3, [3], 1000, (r) => rows.push(r), 'sample');
+    const gold = '[3,5,7]:22';
+    const done = ['<answer>3*5+7</answer>', '<answer>3+5+7</answer>', '<answer>3*5+7</answer>'];
+    for (const [i, c] of done.entries()) f.add('p', gold, i, await scorer(gold, {}, c, true));
+    expect(rows[0]).toMatchObject({ c: 2, maj: { 3: 1 }, maj_strict: { 3: 1 } });
   });
 });
