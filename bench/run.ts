@@ -8,7 +8,7 @@
 //             SmolLM2-135M- and Qwen2.5-0.5B-shaped checkpoints (bench/hf-bench.ts).
 //   cpu     — training and sampling tokens/s of our GPT (tiny-r1's and a d256 one) against PyTorch CPU with the same
 //             weights in the same run, ratios; a SmolLM2-135M-shaped Llama beside (bench/cpu-bench.ts).
-//   tiny-r1 — runs recipes/tiny-r1/v1.yaml from scratch: each stage's wall time, training and sampling
+//   tiny-r1 — runs recipes/tiny-r1/v2.yaml from scratch: each stage's wall time, training and sampling
 //             tokens/s, peak resident memory, beside a reference measured in the same process (wasm matmul
 //             GFLOP/s), so figures can be compared across noisy machines as ratios.
 
@@ -47,7 +47,7 @@ function matmulGflops(): number {
   return (2 * n ** 3) / (ms * 1e6);
 }
 
-// REPRISE_BENCH_BACKEND=blas runs the recipe on another backend than its own (recorded as tiny-r1-v1-blas.json)
+// REPRISE_BENCH_BACKEND=blas runs the recipe on another backend than its own (recorded as tiny-r1-v2-blas.json)
 const recipeBackend = process.env.REPRISE_BENCH_BACKEND as BackendName | undefined;
 
 async function benchRecipe(recipePath: string): Promise<Record<string, unknown>> {
@@ -83,7 +83,7 @@ async function benchRecipe(recipePath: string): Promise<Record<string, unknown>>
 }
 
 const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, unknown>>]> = {
-  'tiny-r1': [recipeBackend ? `tiny-r1-v1-${recipeBackend}` : 'tiny-r1-v1', () => benchRecipe('recipes/tiny-r1/v1.yaml')],
+  'tiny-r1': [recipeBackend ? `tiny-r1-v2-${recipeBackend}` : 'tiny-r1-v2', () => benchRecipe('recipes/tiny-r1/v2.yaml')],
   verify: ['verify', async () => (await import('../src/verify/bench.js')).benchVerify()],
   code: ['code', async () => (await import('../src/verify/code-bench.js')).benchCode()],
   eval: ['eval', async () => (await import('./eval-bench.js')).benchEvalHarness()],
