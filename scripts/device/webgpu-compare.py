@@ -23,7 +23,7 @@ for key in sorted(a.keys() & b.keys()):
     })
 print(json.dumps({
     "commit": sys.argv[3],
-    "what": "tiny-r1 v1 eval metrics ([value, lo, hi], 95% percentile bootstrap) on webgpu (this run) and wasm (reports/runs/tiny-r1-v1-s1234)",
+    "what": "tiny-r1 v2 eval metrics ([value, lo, hi], 95% percentile bootstrap) on webgpu (this run) and wasm (reports/runs/tiny-r1-v2-s1234)",
     "all_overlap": all(r["overlap"] for r in rows),
     "metrics": rows,
     "paired": {"wasm": wasm.get("paired"), "webgpu": gpu.get("paired")},

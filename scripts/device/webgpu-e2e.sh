@@ -38,7 +38,7 @@ e2e() {
   local sets=()
   for s in ${E2E_SET:-}; do sets+=(--set "$s"); done
   local t0=$SECONDS
-  timeout "${E2E_BUDGET_S:-480}" node $B/cli.mjs run recipes/tiny-r1/v1.yaml --backend webgpu --work-dir $work/reprise --reports $work/reports --json "${sets[@]}" > $work/run.json
+  timeout "${E2E_BUDGET_S:-480}" node $B/cli.mjs run recipes/tiny-r1/v2.yaml --backend webgpu --work-dir $work/reprise --reports $work/reports --json "${sets[@]}" > $work/run.json
   local rc=$?
   echo "reprise run: exit $rc after $((SECONDS - t0)) s"
   local summary
@@ -46,7 +46,7 @@ e2e() {
   if [ $rc -eq 0 ] && [ -n "$summary" ]; then
     cp "$summary" "$OUT/webgpu-e2e-$day-summary.json"
     tar czf "$OUT/e2e-reports.tgz" -C $work reports run.json
-    python3 scripts/device/webgpu-compare.py reports/runs/tiny-r1-v1-s1234/summary.json "$summary" "$(cat $B/COMMIT)" > "$OUT/webgpu-e2e-$day.json"
+    python3 scripts/device/webgpu-compare.py reports/runs/tiny-r1-v2-s1234/summary.json "$summary" "$(cat $B/COMMIT)" > "$OUT/webgpu-e2e-$day.json"
     cat "$OUT/webgpu-e2e-$day.json"
   else
     # in pieces: a file over 16 MiB would not come back
