@@ -17,7 +17,8 @@ export async function gitState(root: string): Promise<{ commit: string | null; d
     if (resolve((await git.revparse(['--show-toplevel'])).trim()) !== resolve(root)) return { commit: null, dirty: null };
     const commit = (await git.revparse(['HEAD']).catch(() => null))?.trim() ?? null;
     const status = await git.status();
-    return { commit, dirty: !status.isClean() };
+    // what the project's commands write under reports/ is output, not code: a bench that follows another is not dirty
+    return { commit, dirty: status.files.some((f) => !f.path.startsWith('reports/')) };
   } catch {
     return { commit: null, dirty: null };
   }
