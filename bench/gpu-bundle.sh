@@ -11,12 +11,13 @@ mkdir -p "$out/node_modules/webgpu"
 commit="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD || echo -dirty)"
 for entry in bench/gpu.ts:gpu.mjs src/cli.ts:cli.mjs; do
   npx esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 --external:webgpu \
-    --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
+    --banner:js="import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);" \
     --define:process.env.REPRISE_BENCH_COMMIT="\"$commit\"" \
     --outfile="$out/${entry##*:}" --log-level=warning
 done
 echo "$commit" > "$out/COMMIT"
 cp bench/gpu_torch.py bench/gpu_torch_qwen.py "$out/"
+cp node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/*.wasm "$out/"   # the wasm backend loads them from beside the bundle
 w=node_modules/webgpu
 cp $w/package.json $w/index.js "$out/node_modules/webgpu/"
 xz -T0 -6 -c $w/dist/linux-x64/dawn.node > "$out/dawn.node.xz"
