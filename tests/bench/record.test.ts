@@ -23,9 +23,12 @@ describe('bench record', () => {
     expect(rec.git).toEqual({ commit: git('rev-parse', 'HEAD'), dirty: false });
     expect(Date.parse(rec.date)).toBeGreaterThanOrEqual(before - 1000);
     expect(rec).toMatchObject({ widgets_per_s: 3, cpus: expect.any(Number) });
-    // measured again with the first record uncommitted in the tree
+    // measured again with the first record uncommitted in the tree: output, not code, so still clean
     const again = JSON.parse(readFileSync(await record(root, 'toy', { widgets_per_s: 4 }), 'utf8'));
+    expect(again.git).toEqual({ commit: git('rev-parse', 'HEAD'), dirty: false });
+    writeFileSync(join(root, 'a.txt'), 'b'); // changed code
+    const third = JSON.parse(readFileSync(await record(root, 'toy', { widgets_per_s: 5 }), 'utf8'));
     vi.restoreAllMocks();
-    expect(again.git).toEqual({ commit: git('rev-parse', 'HEAD'), dirty: true });
+    expect(third.git).toEqual({ commit: git('rev-parse', 'HEAD'), dirty: true });
   });
 });

@@ -143,7 +143,7 @@ describe.skipIf(noBlas !== undefined)(`blas backend${noBlas ? ` (skipped: ${noBl
     const run = async (backend: 'cpu' | 'blas') => {
       await initBackend(backend);
       const params = initParams(cfg, 11);
-      const out = sampleBatch(gptLM({ cfg, params }), prompts, { temperature: 1, top_p: 1, max_tokens: 20 }, [], 0, prompts.map((_, i) => new Rng(`s${i}`)));
+      const out = await sampleBatch(gptLM({ cfg, params }), prompts, { temperature: 1, top_p: 1, max_tokens: 20 }, [], 0, prompts.map((_, i) => new Rng(`s${i}`)));
       for (const v of Object.values(params)) v.dispose();
       return out;
     };
