@@ -8,7 +8,7 @@ import type { Policy } from '../model/policy.js';
 import type { CausalLM } from '../model/causal-lm.js';
 import type { GrpoConfig } from '../config/recipe.js';
 import { sampleBatch } from '../inference/sample.js';
-import { makeRewardAsync } from '../rewards/index.js';
+import { rewardFnsOf, rewardRow, scoreSamples } from './grpo-rewards.js';
 import { AdamW } from './optim.js';
 import { lrAt } from './schedule.js';
 import { packBatch } from './batch.js';
@@ -42,7 +42,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
   const { model, cfg } = run;
   const { lm, codec } = model;
   const G = cfg.group_size;
-  const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeRewardAsync(r.name, r.params) }));
+  const rewardFns = rewardFnsOf(cfg);
   const opt = new AdamW(lm.trainable, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8, weight_decay: cfg.weight_decay, grad_clip: cfg.grad_clip, kind: cfg.optimizer });
   const resumed = resumeFrom(run.ckpt, run.logFile, model, opt);
   const guard = new FiniteGuard('grpo', resumed.step);
@@ -65,13 +65,9 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
       sampleSecs += stepSampleS;
       // 2. rewards, per function and weighted total
       const texts = samples.map((s, i) => codec.prefill(prompts[Math.floor(i / G)].messages) + codec.decode(s.tokens));
-      const perFn: Record<string, (number | null)[]> = {};
-      const total = new Array<number>(samples.length).fill(0);
-      for (const r of rewardFns) {
-        const groups = await Promise.all(prompts.map((p, g) => r.fn(texts.slice(g * G, (g + 1) * G).map((completion, j) => ({ completion, gold: p.answer, length: samples[g * G + j].tokens.length, finished: samples[g * G + j].finished })))));
-        perFn[r.name] = groups.flat();
-        perFn[r.name].forEach((v, i) => (total[i] += r.weight * (v ?? 0)));
-      }
+      const lengths = samples.map((x) => x.tokens.length);
+      const finished = samples.map((x) => x.finished);
+      const { perFn, total } = await scoreSamples(rewardFns, prompts, G, texts, lengths, finished);
       // 3. group-relative advantages
       const adv = groupAdvantages(total, G, cfg.scale_rewards);
       // 4. the batch: prompt + completion, loss on completion tokens
@@ -113,17 +109,7 @@ export async function trainGrpo(run: GrpoRun): Promise<{ steps: number; train_s:
         }
       }
       // 6. log: mean and std of each reward function, lengths, KL, clipping, entropy
-      const row: Record<string, number> = { step, loss, lr, grad_norm: gradNorm, kl, clip_frac: clipFrac, entropy: ent };
-      for (const [name, vals] of Object.entries(perFn)) {
-        const xs = vals.filter((v): v is number => v !== null);
-        row[`reward/${name}/mean`] = mean(xs);
-        row[`reward/${name}/std`] = std(xs);
-        row[`reward/${name}/nulls`] = vals.length - xs.length;
-      }
-      row['reward/total/mean'] = mean(total);
-      row['reward/total/std'] = std(total);
-      row.completion_len = mean(samples.map((s) => s.tokens.length));
-      row.truncated_frac = mean(samples.map((s) => (s.finished ? 0 : 1)));
+      const row: Record<string, number> = { step, loss, lr, grad_norm: gradNorm, kl, clip_frac: clipFrac, entropy: ent, ...rewardRow(perFn, total, lengths, finished) };
       row.sample_s = stepSampleS;
       row.elapsed_s = resumed.elapsed_s + (Date.now() - t0) / 1000;
       appendJsonl(run.logFile, row);
@@ -143,11 +129,4 @@ function sum(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
-}
-function mean(xs: number[]): number {
-  return xs.length ? sum(xs) / xs.length : NaN;
-}
-function std(xs: number[]): number {
-  const m = mean(xs);
-  return xs.length ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length) : NaN;
 }

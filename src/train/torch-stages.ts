@@ -18,7 +18,7 @@ import type { ChatMessage } from '../model/tokenizer.js';
 import { InputError } from '../util/errors.js';
 import { appendJsonl, readJson, readJsonl, readJsonlTolerant, writeJsonlAtomic } from '../util/fs.js';
 import { Progress } from '../util/progress.js';
-import { makeRewardAsync } from '../rewards/index.js';
+import { rewardFnsOf, rewardRow, scoreSamples } from './grpo-rewards.js';
 import { Rng } from '../util/rng.js';
 import { packBatch, type PackedBatch } from './batch.js';
 import { batchIndices } from './sft.js';
@@ -141,7 +141,7 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
   const { codec, maxContext } = dirCodec(m.path);
   const prompts = readJsonl<GrpoPrompt>(dataPath);
   const G = cfg.group_size;
-  const rewardFns = cfg.rewards.map((r) => ({ ...r, fn: makeRewardAsync(r.name, r.params) }));
+  const rewardFns = rewardFnsOf(cfg);
   const logFile = join(dir, 'log.jsonl');
   const { worker, resumed, ran } = await open(m, cfg, seed, dir, logFile);
   const progress = new Progress({ label: 'grpo (torch)', total: cfg.steps, unit: 'steps', logFile: join(dir, 'progress.jsonl') });
@@ -165,13 +165,8 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
       sampleSecs += sampleS;
       // 2. rewards, per function and weighted total
       const texts = gen.tokens.map((t, i) => codec.prefill(ps[Math.floor(i / G)].messages) + codec.decode(t));
-      const perFn: Record<string, (number | null)[]> = {};
-      const total = new Array<number>(texts.length).fill(0);
-      for (const r of rewardFns) {
-        const groups = await Promise.all(ps.map((p, g) => r.fn(texts.slice(g * G, (g + 1) * G).map((completion, j) => ({ completion, gold: p.answer, length: gen.tokens[g * G + j].length, finished: gen.finished[g * G + j] })))));
-        perFn[r.name] = groups.flat();
-        perFn[r.name].forEach((v, i) => (total[i] += r.weight * (v ?? 0)));
-      }
+      const lengths = gen.tokens.map((t) => t.length);
+      const { perFn, total } = await scoreSamples(rewardFns, ps, G, texts, lengths, gen.finished);
       // 3. group-relative advantages; 4. the batch, loss weights over the whole batch
       const adv = groupAdvantages(total, G, cfg.scale_rewards);
       const batch = packBatch(promptIds.map((prompt, i) => ({ prompt, completion: gen.tokens[i] })), codec.pad, maxContext);
@@ -194,17 +189,7 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
         agg.peak = Math.max(agg.peak, r.peak_mem_bytes ?? 0);
       }
       // 6. log
-      const row: Record<string, number | null> = { step, loss: agg.loss, lr, grad_norm: agg.grad_norm, kl: agg.kl, clip_frac: agg.clip_frac, entropy: agg.entropy };
-      for (const [name, vals] of Object.entries(perFn)) {
-        const xs = vals.filter((v): v is number => v !== null);
-        row[`reward/${name}/mean`] = mean(xs);
-        row[`reward/${name}/std`] = std(xs);
-        row[`reward/${name}/nulls`] = vals.length - xs.length;
-      }
-      row['reward/total/mean'] = mean(total);
-      row['reward/total/std'] = std(total);
-      row.completion_len = mean(gen.tokens.map((t) => t.length));
-      row.truncated_frac = mean(gen.finished.map((f) => (f ? 0 : 1)));
+      const row: Record<string, number | null> = { step, loss: agg.loss, lr, grad_norm: agg.grad_norm, kl: agg.kl, clip_frac: agg.clip_frac, entropy: agg.entropy, ...rewardRow(perFn, total, lengths, gen.finished) };
       Object.assign(row, { sample_s: sampleS, step_s: agg.step_s, sample_tokens: batch.mask.reduce((a, b) => a + b, 0), peak_mem_bytes: agg.peak || null });
       row.elapsed_s = resumed.elapsed_s + (Date.now() - t0) / 1000;
       appendJsonl(logFile, row);
@@ -216,12 +201,4 @@ export async function torchGrpoStage(m: TorchStageModel, cfg: GrpoConfig, seed: 
   } finally {
     await worker.close();
   }
-}
-
-function mean(xs: number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
-}
-function std(xs: number[]): number {
-  const m = mean(xs);
-  return xs.length ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / xs.length) : NaN;
 }
