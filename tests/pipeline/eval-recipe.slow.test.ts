@@ -1,7 +1,6 @@
 // recipes/r1-distill-eval/v1.yaml as shipped, against our OpenAI-compatible test server on loopback: `reprise run`
 // as a subprocess with --endpoint and --model, then its row of the leaderboard matrix in a real Chromium.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,22 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/eval/results.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { startFake, type FakeServer } from '../fixtures/fake-openai.js';
+import { cli } from '../cli-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
 const SERVED = 'deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B';
 const RUN_ID = 'r1-distill-eval-v1-s0-deepseek-ai-DeepSeek-R1-Distill-Qwen-1.5B';
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 /** Toy MATH-500 and AIME 2024 files in the layout of the specs' `local` paths: "What is a+b?" with gold a+b. */
 function writeData(dir: string): Map<string, string> {

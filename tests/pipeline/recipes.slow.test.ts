@@ -1,11 +1,11 @@
 // The shipped recipes run end to end at toy size (through --set overrides, recorded in the report).
 import { STAGE_VERSIONS } from '../../src/pipeline/stages.js';
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunSummary } from '../../src/eval/results.js';
+import { cli } from '../cli-process.js';
 
 const root = resolve(__dirname, '../..');
 
@@ -24,18 +24,6 @@ const TOY = [
   'eval.n_samples=1',
   'eval.bootstrap_resamples=100',
 ];
-
-// async: a blocking spawnSync starves vitest's worker of its event loop for the whole run
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 async function runToy(recipe: string, runId: string, extra: string[] = []) {
   const base = mkdtempSync(join(tmpdir(), 'reprise-recipes-'));

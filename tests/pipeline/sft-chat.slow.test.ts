@@ -2,26 +2,15 @@
 // server on loopback, `reprise run` trains SFT on that output (a tiny Hugging Face checkpoint with LoRA) and
 // evaluates base and SFT on a toy GSM8K file through evals/gsm8k/default.yaml, with the paired test.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/eval/results.js';
 import { additionPrompts, startTeacher, type Teacher } from '../fixtures/data/teacher-server.js';
+import { cli } from '../cli-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 const TOY = [
   'model.path=tests/fixtures/hf/qwen2',

@@ -2,7 +2,6 @@
 // server) evaluates one model on MATH-500 and AIME 2024; in a real Chromium, the AIME links of the run page and the
 // leaderboard lead to AIME's samples and AIME's section, not MATH-500's.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { startFake, type FakeServer } from '../fixtures/fake-openai.js';
+import { cli } from '../cli-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -17,15 +17,6 @@ const SERVED = 'deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B';
 const RUN_ID = 'r1-distill-eval-v1-s0-deepseek-ai-DeepSeek-R1-Distill-Qwen-1.5B';
 const AIME = 'aime24/open-r1';
 const has = existsSync(CHROMIUM);
-
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => done({ code, stderr }));
-  });
-}
 
 /** Toy MATH-500 (3 problems) and AIME 2024 (2 problems) files where the specs' `local` paths look; each prompt names its benchmark. */
 function writeData(dir: string): void {
