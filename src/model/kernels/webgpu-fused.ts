@@ -163,11 +163,8 @@ function normGradParam(dy: tf.TensorInfo, which: 'scale' | 'bias') {
   return { p: program(`norm_grad_${which}`, which === 'scale' ? ['dys', 'xs', 'st'] : ['dys'], [cols(dy)], cols(dy), '', code), u: [] };
 }
 
-/** −log softmax(z)[t] per row of z [N, V] with targets t [N] (int32). */
-function crossEntropyRows(z: tf.TensorInfo) {
-  const code = `${ROW_SUM}
-  fn main(index : i32) {
-    let n = uniforms.zsShape[0];
+/** The start of both cross-entropy kernels: one row of zs per workgroup, its max m and Σ exp(z − m) as s. */
+const CE_ROW = `    let n = uniforms.zsShape[0];
     let v = uniforms.zsShape[1];
     let row = min(index / ${WG}, n - 1);
     let tid = i32(localId.x);
@@ -176,7 +173,13 @@ function crossEntropyRows(z: tf.TensorInfo) {
     for (var j = tid; j < v; j += ${WG}) { mx = max(mx, zs[base + j]); }
     let m = rowMax(mx);
     var s = 0.0;
-    for (var j = tid; j < v; j += ${WG}) { s += exp(zs[base + j] - m); }
+    for (var j = tid; j < v; j += ${WG}) { s += exp(zs[base + j] - m); }`;
+
+/** −log softmax(z)[t] per row of z [N, V] with targets t [N] (int32). */
+function crossEntropyRows(z: tf.TensorInfo) {
+  const code = `${ROW_SUM}
+  fn main(index : i32) {
+${CE_ROW}
     let lse = m + log(rowSum(s));
     if (tid == 0 && index / ${WG} < n) { result[row] = lse - zs[base + ts[row]]; }
   }`;
@@ -187,16 +190,7 @@ function crossEntropyRows(z: tf.TensorInfo) {
 function crossEntropyGrad(z: tf.TensorInfo) {
   const code = `${ROW_SUM}
   fn main(index : i32) {
-    let n = uniforms.zsShape[0];
-    let v = uniforms.zsShape[1];
-    let row = min(index / ${WG}, n - 1);
-    let tid = i32(localId.x);
-    let base = row * v;
-    var mx = -3.402823e+38;
-    for (var j = tid; j < v; j += ${WG}) { mx = max(mx, zs[base + j]); }
-    let m = rowMax(mx);
-    var s = 0.0;
-    for (var j = tid; j < v; j += ${WG}) { s += exp(zs[base + j] - m); }
+${CE_ROW}
     let total = rowSum(s);
     let w = ws[row];
     let t = ts[row];
