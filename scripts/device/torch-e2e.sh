@@ -98,7 +98,7 @@ qwen05() {
   $R run scripts/device/torch-e2e/qwen05.yaml --backend torch --work-dir "$TMP/qwen05" --reports "$OUT/reports"
 }
 export -f qwen05
-part qwen05 150 bash -c qwen05
+part qwen05 "${QWEN05_LIMIT:-150}" bash -c qwen05
 
 gloo() {
   set -e
