@@ -63,7 +63,7 @@ part() {
 }
 
 for need in node python3; do command -v $need >/dev/null || { record setup failed 0 "\"$need is not on PATH\""; }; done
-[ -f .torchbundle/cli.mjs ] || record setup failed 0 '".torchbundle/cli.mjs is missing: run scripts/device/torch-bundle.sh and carry .torchbundle"'
+[ -n "${R_CLI:-}" ] || [ -f .torchbundle/cli.mjs ] || record setup failed 0 '".torchbundle/cli.mjs is missing: run scripts/device/torch-bundle.sh and carry .torchbundle"'
 python3 workers/torch/reprise_worker.py --check > "$OUT/logs/check.log" 2>&1 && record check ok 0 "$(last_json "$OUT/logs/check.log")" || record check failed 0 "$(last_json "$OUT/logs/check.log")"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/logs/gpu.log" 2>&1
 
