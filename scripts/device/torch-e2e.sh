@@ -154,11 +154,19 @@ try:
     versions = {"torch": torch.__version__, "transformers": transformers.__version__, "peft": peft.__version__, "accelerate": accelerate.__version__}
 except Exception as e:  # noqa: BLE001
     versions = {"error": str(e)}
+import os
 json.dump({"name": "torch", "what": "backend torch end to end (scripts/device/torch-e2e.sh)", "gpu": gpu, "versions": versions,
+           "qwen05_vocab": int(os.environ.get("QWEN05_VOCAB", "360")), "only": os.environ.get("ONLY") or None,
            "runs": figs, "parts": parts}, open(sys.argv[4], "w"), indent=1)
 EOF
 date_tag=$(date -u +%Y-%m-%d)
-$B report "$TMP/report-in.json" "$OUT/reports/bench/torch-$date_tag.json" > "$OUT/logs/report.log" 2>&1 \
-  || cp "$TMP/report-in.json" "$OUT/reports/bench/torch-$date_tag.json"
+if [ -f .torchbundle/torch-e2e.mjs ]; then
+  $B report "$TMP/report-in.json" "$OUT/reports/bench/torch-$date_tag.json" > "$OUT/logs/report.log" 2>&1
+else
+  # torch-e2e.mjs not carried (R_CLI names another bundle): the same record's shape from Python, with the commit
+  # that bundle was built from (its COMMIT file) and this machine's facts
+  cli_dir=$(dirname "$(echo "$R" | awk '{print $NF}')")
+  $PY record "$TMP/report-in.json" "$OUT/reports/bench/torch-$date_tag.json" "$(cat "$cli_dir/COMMIT" 2>/dev/null)" > "$OUT/logs/report.log" 2>&1
+fi
 echo "total $(($(date +%s) - T0)) s; parts:"
 cat "$PARTS"

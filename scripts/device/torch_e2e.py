@@ -110,6 +110,28 @@ def curves(a, b, tol=1e-5):
     return 0 if all(v["ok"] for v in out.values()) else 1
 
 
+def record(src, out, commit):
+    """bench/record.ts's shape (date, git, platform, cpus, then the figures) for a run without torch-e2e.mjs."""
+    import datetime
+    import os
+    import platform
+    model = ""
+    try:
+        model = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    commit = commit.strip() or None
+    rec = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+           "git": {"commit": commit.removesuffix("-dirty") if commit else None, "dirty": commit.endswith("-dirty") if commit else None},
+           "platform": f"linux-{platform.machine().replace('x86_64', 'x64')} {model}".strip(), "cpus": os.cpu_count()}
+    rec.update(json.load(open(src)))
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(rec, f, indent=2)
+    os.replace(tmp, out)
+    print(json.dumps({k: rec[k] for k in ("date", "git", "platform", "cpus")}))
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "make-model":
@@ -118,6 +140,8 @@ if __name__ == "__main__":
         sys.exit(parity(*args))
     elif cmd == "summary":
         summary(args[0], args[1:])
+    elif cmd == "record":
+        record(*args)
     elif cmd == "curves":
         sys.exit(curves(*args))
     else:
