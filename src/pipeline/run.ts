@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { evalBenchmarks, modelKind, placementIssues, withTrainPlacement, TEST_SPLIT, type LoadedRecipe, type Recipe } from '../config/recipe.js';
-import { accelerateConfigIssues } from '../train/torch-worker.js';
+import { accelerateConfigIssues } from '../train/accelerate-config.js';
 import { loadSpec } from '../config/eval-spec.js';
 import { FAMILIES } from '../../datagen/index.js';
 import { sha256File } from '../util/hash.js';
