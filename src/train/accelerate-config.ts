@@ -51,6 +51,7 @@ const FSDP_HINTS: Record<string, string> = {
   fsdp_forward_prefetch: 'forward prefetch is not implemented in FSDP2 (accelerate refuses it too): set it to false',
   fsdp_sharding_strategy: 'an FSDP1 key: under FSDP2 use fsdp_reshard_after_forward (true: FULL_SHARD, false: SHARD_GRAD_OP)',
   fsdp_reshard_after_forward: 'FSDP2 takes true or false (FSDP1\'s FULL_SHARD is true, SHARD_GRAD_OP false)',
+  fsdp_transformer_layer_cls_to_wrap: 'accelerate takes a comma-separated string of class names, e.g. Qwen2DecoderLayer',
 };
 
 function readFsdpConfig(c: AccelerateConfig, file: string, lineOf: (p: (string | number)[]) => number | undefined): FsdpConfig {
@@ -73,7 +74,7 @@ function readFsdpConfig(c: AccelerateConfig, file: string, lineOf: (p: (string |
     : key === 'fsdp_version' && norm.fsdp_version === undefined
       ? 'fsdp_config has no fsdp_version, which accelerate reads as 1 (FSDP1); the torch worker runs FSDP2 only'
       : `fsdp_config.${asWritten} ${JSON.stringify(norm[key])} is not supported by the torch worker (${i.message})`;
-  throw new InputError(message, { file, line: lineOf(path), field: path.join('.'), hint: FSDP_HINTS[key] ?? `the keys it knows: ${Object.keys(FsdpConfig.shape).join(', ')}` });
+  throw new InputError(message, { file, line: lineOf(path) ?? lineOf(['distributed_type']), field: path.join('.'), hint: FSDP_HINTS[key] ?? (i.code === 'unrecognized_keys' ? `the keys it knows: ${Object.keys(FsdpConfig.shape).join(', ')}` : undefined) });
 }
 
 export function readAccelerateConfig(file: string): AccelerateConfig & { fsdp?: FsdpConfig } {
