@@ -28,7 +28,7 @@ export const FsdpConfig = z.strictObject({
   fsdp_auto_wrap_policy: z.enum(['TRANSFORMER_BASED_WRAP', 'NO_WRAP']).default('NO_WRAP'),
   fsdp_transformer_layer_cls_to_wrap: z.string().min(1).optional(),
   fsdp_state_dict_type: z.literal('FULL_STATE_DICT').default('FULL_STATE_DICT'),
-  fsdp_cpu_ram_efficient_loading: z.boolean().default(false),
+  fsdp_cpu_ram_efficient_loading: z.boolean().default(true), // accelerate launch's default
   fsdp_activation_checkpointing: z.literal(false).default(false),
   fsdp_activation_checkpointing_offload: z.literal(false).default(false),
   fsdp_forward_prefetch: z.literal(false).default(false),
