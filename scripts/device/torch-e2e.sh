@@ -12,6 +12,7 @@
 #   fsdp      the tiny recipe on 1 process and on 2 FSDP2 processes (gloo, CPU): loss curves within 1e-5 relative;
 #             then the worker's --self-test-fsdp (tokens, log-probs, steps, checkpoints resumed either way)
 #   fsdp1gpu  the tiny recipe on one FSDP2 process on the GPU (nccl) against the plain GPU run: curves within 1e-5
+#   fsdpoffload  the same with fsdp_offload_params (parameters, gradients, AdamW on the CPU)
 #   ranks     2 gloo processes: a failure on rank 1 alone is one error naming it; a killed rank ends the worker
 #   resume    the tiny recipe (30 SFT steps) killed after its first SFT checkpoint, run again: it resumes from it
 # Writes $OUT/reports/bench/torch-<date>.json (step times, tokens/s, peak GPU memory, every part's result),
@@ -138,20 +139,21 @@ sys.exit(0 if ok else 1)
 PYEOF
 }
 export -f fsdp
-part fsdp 200 bash -c fsdp
+part fsdp "${FSDP_LIMIT:-200}" bash -c fsdp
 
-fsdp1gpu() {
+fsdp1gpu() { # CONFIG WORKDIR-NAME: the tiny recipe under CONFIG against the plain one-process GPU run
   set -e
   base="$TMP/tiny"
   if ! ls "$base"/stages/grpo-*/done.json >/dev/null 2>&1; then
     base="$TMP/g1"
-    $R run scripts/device/torch-e2e/tiny.yaml --work-dir "$base" --reports "$TMP/rep-g1"
+    ls "$base"/stages/grpo-*/done.json >/dev/null 2>&1 || $R run scripts/device/torch-e2e/tiny.yaml --work-dir "$base" --reports "$TMP/rep-g1"
   fi
-  $R run scripts/device/torch-e2e/tiny.yaml --accelerate-config scripts/device/torch-e2e/accelerate-1proc-fsdp.yaml --work-dir "$TMP/f1gpu" --reports "$TMP/rep-f1gpu"
-  $PY curves "$base" "$TMP/f1gpu"
+  $R run scripts/device/torch-e2e/tiny.yaml --accelerate-config "scripts/device/torch-e2e/$1" --work-dir "$TMP/$2" --reports "$TMP/rep-$2"
+  $PY curves "$base" "$TMP/$2"
 }
 export -f fsdp1gpu
-part fsdp1gpu 120 bash -c fsdp1gpu
+part fsdp1gpu 120 bash -c 'fsdp1gpu accelerate-1proc-fsdp.yaml f1gpu'
+part fsdpoffload 120 bash -c 'fsdp1gpu accelerate-1proc-fsdp-offload.yaml f1off'
 
 part ranks 90 env REPRISE_TORCH_DEVICE=cpu python3 workers/torch/reprise_worker.py --self-test-ranks scripts/device/torch-e2e/accelerate-2proc-gloo.yaml tests/fixtures/hf/qwen2
 
@@ -181,7 +183,7 @@ export -f resume
 part resume 90 bash -c resume
 
 # the bench record: figures from the runs' logs, every part's result
-$PY summary "$TMP/figures.json" tiny="$TMP/tiny" qwen05="$TMP/qwen05" gloo_1proc="$TMP/p1" gloo_2proc="$TMP/p2" fsdp_2proc_gloo="$TMP/f2" fsdp_1proc_gpu="$TMP/f1gpu" > "$OUT/logs/summary.log" 2>&1
+$PY summary "$TMP/figures.json" tiny="$TMP/tiny" qwen05="$TMP/qwen05" gloo_1proc="$TMP/p1" gloo_2proc="$TMP/p2" fsdp_2proc_gloo="$TMP/f2" fsdp_1proc_gpu="$TMP/f1gpu" fsdp_1proc_gpu_offload="$TMP/f1off" > "$OUT/logs/summary.log" 2>&1
 python3 - "$TMP/figures.json" "$PARTS" "$OUT/logs/gpu.log" "$TMP/report-in.json" <<'EOF'
 import json, sys
 figs = json.load(open(sys.argv[1])) if __import__("os").path.exists(sys.argv[1]) else {}

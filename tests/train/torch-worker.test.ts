@@ -34,7 +34,7 @@ describe('dependency check (the real `reprise_worker.py --check`)', () => {
 
   it.runIf(hasTorch)('passes where torch, transformers, peft and accelerate are installed', () => {
     expect(checkTorchDeps().missing).toEqual([]);
-  });
+  }, 60_000); // importing the four packages takes seconds
 
   it('says so when the Python interpreter itself is missing', () => {
     process.env.REPRISE_PYTHON = join(dir, 'no-such-python3');

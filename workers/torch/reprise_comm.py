@@ -36,7 +36,8 @@ class Comm:
         if self.initialised:
             import torch.distributed as dist
             self.dist = dist
-            self.backend = "gloo" if device.type == "cpu" else "nccl"
+            # FSDP on GPUs also has CPU tensors to reduce (offloaded shards and gradients, the gathered state): gloo for those
+            self.backend = "gloo" if device.type == "cpu" else "cpu:gloo,cuda:nccl" if process_group else "nccl"
             if device.type == "cuda":
                 import torch
                 torch.cuda.set_device(device)
