@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { workerScript } from '../../src/train/torch-worker.js';
+import { Hello, PROTOCOL_VERSION, TorchWorker, workerScript } from '../../src/train/torch-worker.js';
+import type { RepriseError } from '../../src/util/errors.js';
 
 const python = process.env.REPRISE_PYTHON ?? 'python3';
 const check = spawnSync(python, [workerScript(), '--check'], { encoding: 'utf8' });
@@ -35,4 +36,12 @@ describe('FSDP against one process', () => {
     expect(Object.keys(res.diff)).toEqual(['logprobs', 'steps', 'trained_logprobs', 'reload_adapter', 'reload_merged', 'resume_step_one_from_fsdp', 'resume_step_fsdp_from_one']);
     expect(r.status).toBe(0);
   }, 600_000);
+
+  it('a worker launched with FSDP settings it does not honour answers hello with E_INPUT naming the key', async () => {
+    const w = TorchWorker.spawn({ command: python, args: ['-u', workerScript()], world: 1 }, { env: { ACCELERATE_USE_FSDP: 'true', FSDP_VERSION: '1' } });
+    const e = await w.request('hello', { protocol: PROTOCOL_VERSION }, Hello).then(() => undefined, (x: RepriseError) => x);
+    await w.close();
+    expect(e?.code).toBe('E_INPUT');
+    expect(e?.message).toMatch(/^torch worker, rank 0, hello: fsdp_config\.fsdp_version is 1 \(FSDP_VERSION\): the torch worker runs FSDP2 only; set fsdp_version: 2$/);
+  }, 120_000);
 });
