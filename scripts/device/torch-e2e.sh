@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # backend: torch end to end on the GPU machine (issue 14). Run from the repository root, with .device/ and
 # .torchbundle/ carried (scripts/device/torch-bundle.sh makes the latter):
-#   OUT=/some/dir bash scripts/device/torch-e2e.sh          (ONLY="gloo ranks" runs those parts alone; BUDGET=seconds)
+#   OUT=/some/dir bash scripts/device/torch-e2e.sh          (ONLY="gloo ranks" runs those parts alone; BUDGET=seconds;
+#   FSDP_LIMIT, QWEN05_LIMIT: those parts' time limits)
 # Parts (each one's failure is recorded in $OUT/parts.jsonl and the script goes on; under 7 minutes in all):
 #   selftest  the worker's own protocol test (generate, logprobs, steps, save) on the tiny qwen2 fixture
 #   tiny      reprise run, SFT → GRPO with LoRA on torch (recipe keys), the tiny qwen2 fixture, tfjs eval

@@ -10,7 +10,7 @@ Only the standard library, torch, transformers, peft and accelerate (the launche
 
   python3 reprise_worker.py                      serve the protocol on stdin/stdout
   python3 reprise_worker.py --check              print the dependency report as one JSON line, exit 0/3
-  python3 reprise_worker.py --self-test MODEL_DIR OUT_DIR   (reprise_selftest.py)
+  python3 reprise_worker.py --self-test MODEL_DIR OUT_DIR   (reprise_selftest.py; also --self-test-ranks, --self-test-fsdp)
 """
 import importlib
 import json
