@@ -33,7 +33,7 @@ describe('FSDP against one process', () => {
     expect(res.fsdp).toMatchObject({ version: 2, auto_wrap_policy: 'TRANSFORMER_BASED_WRAP', layer_classes: ['Qwen2DecoderLayer'] });
     expect(res.tokens_equal).toBe(true);
     for (const [what, d] of Object.entries(res.diff as Record<string, number>)) expect(d, what).toBeLessThanOrEqual(1e-5);
-    expect(Object.keys(res.diff)).toEqual(['logprobs', 'steps', 'trained_logprobs', 'reload_adapter', 'reload_merged', 'resume_step_one_from_fsdp', 'resume_step_fsdp_from_one']);
+    expect(Object.keys(res.diff)).toEqual(['logprobs', 'steps', 'trained_logprobs', 'reference_logprobs', 'reload_adapter', 'reload_merged', 'resume_step_one_from_fsdp', 'resume_step_fsdp_from_one']);
     expect(r.status).toBe(0);
   }, 600_000);
 

@@ -150,7 +150,8 @@ def fsdp_test(worker, config, model_dir, out_dir, tol=1e-5):
 
     def train(out):
         return [{"cmd": "hello"}, load, gen, lp, sft, sft, sft, grpo, lp,
-                {"cmd": "save", "path": os.path.join(out, "adapter"), "merged": os.path.join(out, "merged"), "optimizer": True}, sft]
+                {"cmd": "save", "path": os.path.join(out, "adapter"), "merged": os.path.join(out, "merged"), "optimizer": True}, sft,
+                {**lp, "adapter": False}]
 
     def resume(src):
         return [{"cmd": "hello"}, {**load, "adapter": os.path.join(src, "adapter"), "optimizer_state": os.path.join(src, "adapter", "optimizer.pt")}, lp, sft]
@@ -170,6 +171,7 @@ def fsdp_test(worker, config, model_dir, out_dir, tol=1e-5):
         "logprobs": _rel(r["one"][3]["logprobs"], r["fsdp"][3]["logprobs"]),
         "steps": _rel(steps(r["one"], (4, 5, 6, 7, 10)), steps(r["fsdp"], (4, 5, 6, 7, 10))),
         "trained_logprobs": _rel(r["one"][8]["logprobs"], r["fsdp"][8]["logprobs"]),
+        "reference_logprobs": _rel(r["one"][11]["logprobs"], r["fsdp"][11]["logprobs"]),  # adapters off
         "reload_adapter": _rel(r["fsdp"][8]["logprobs"], r["one_from_fsdp"][2]["logprobs"]),
         "reload_merged": _rel(r["fsdp"][8]["logprobs"], r["merged_fsdp"][2]["logprobs"]),
         "resume_step_one_from_fsdp": _rel(steps(r["fsdp"], (10,)), steps(r["one_from_fsdp"], (3,))),
