@@ -64,7 +64,8 @@ export function loadAndCheck(path: string): DatagenRecipe {
   return loadDatagenRecipe(path, registryChecks).recipe;
 }
 
-async function benchmarkIndex(r: DatagenRecipe, recipePath: string, opts: BuildOptions): Promise<NgramIndex | undefined> {
+/** The n-gram index of the benchmarks a recipe decontaminates against; undefined when it does not. */
+export async function benchmarkIndex(r: DatagenRecipe, recipePath: string, opts: BuildOptions): Promise<NgramIndex | undefined> {
   if (!r.decontaminate) return undefined;
   const { benchmarks, specs, ngram } = r.decontaminate;
   if (!benchmarks && !specs) return loadBenchmarkIndex(defaultBenchmarkSources(opts.benchmarksDir ?? process.env.REPRISE_BENCHMARKS_DIR ?? packagePath('..', 'shared', 'benchmarks')), ngram);
