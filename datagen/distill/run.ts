@@ -2,7 +2,7 @@
 // endpoints, each kept only if it verifies against the gold (rejection sampling), deduplicated, written as
 // chat JSONL for SFT. Bounded concurrency, retries (in the pool), resume by prompt id, usage, progress.
 
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { DatagenRecipe, DistillSpec } from '../../src/config/datagen-spec.js';
@@ -53,6 +53,46 @@ async function promptsFile(spec: DistillSpec, recipePath: string, dataDirFlag?: 
   return { file, source: { benchmark: { spec: id, file: relative(dir, file), sha256: await sha256File(file) } } };
 }
 
+/** What decides a prompt's record (not the limit, the concurrency or the endpoints' addresses: a larger limit or another server resumes). */
+function recordsKey(spec: DistillSpec, recipe: DatagenRecipe, source: Record<string, unknown>): Record<string, unknown> {
+  return {
+    recipe: { name: recipe.name, version: recipe.version },
+    prompts: source,
+    columns: spec.columns,
+    system_prompt: spec.system_prompt ?? null,
+    prompt_template: spec.prompt_template,
+    teachers: spec.endpoints.map((e) => e.model),
+    k: spec.k,
+    sampling: spec.sampling,
+    verifier: spec.verifier,
+    max_keep_per_prompt: spec.max_keep_per_prompt ?? null,
+  };
+}
+
+function flatten(v: unknown, at = '', out: Record<string, string> = {}): Record<string, string> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, at ? `${at}.${k}` : k, out);
+  else out[at] = JSON.stringify(v);
+  return out;
+}
+
+/** The folder's records are resumed only by the settings that made them (records.key.json); a folder without records is claimed. */
+function claimRecords(dir: string, key: Record<string, unknown>): void {
+  const file = join(dir, 'records.key.json');
+  if (existsSync(file)) {
+    const had = flatten(JSON.parse(readFileSync(file, 'utf8')));
+    const now = flatten(key);
+    const changed = [...new Set([...Object.keys(had), ...Object.keys(now)])].filter((k) => had[k] !== now[k]);
+    if (changed.length) {
+      const r = (key.recipe ?? {}) as { name?: string };
+      const old = JSON.parse(readFileSync(file, 'utf8')) as { recipe?: { name?: string; version?: number } };
+      throw new InputError(`${join(dir, 'records.jsonl')} holds completions made by ${old.recipe?.name ?? r.name} v${old.recipe?.version} with other settings: ${changed.map((k) => `${k.replace(/^recipe\./, '')}: ${had[k] ?? '(none)'} → ${now[k] ?? '(none)'}`).join('; ')}`, { file, hint: 'name another folder with --out-dir (or out_dir in the recipe), or delete this one to start again' });
+    }
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(file, JSON.stringify(key, null, 2) + '\n');
+}
+
 export async function runDistill(spec: DistillSpec, dir: string, recipe: DatagenRecipe, recipePath: string, index?: NgramIndex, dataDirFlag?: string): Promise<DatasetManifest> {
   const { file: input, source } = await promptsFile(spec, recipePath, dataDirFlag);
   let prompts = await readPrompts(spec, input);
@@ -61,6 +101,7 @@ export async function runDistill(spec: DistillSpec, dir: string, recipe: Datagen
   if (decontamination?.dropped) log(`[distill ${spec.name}] decontamination dropped ${decontamination.dropped} prompt(s): ${JSON.stringify(decontamination.per_benchmark)}`);
 
   const logFile = join(dir, 'records.jsonl');
+  claimRecords(dir, recordsKey(spec, recipe, source));
   const { done, torn } = openRecordLog(logFile);
   if (torn) log(`[distill ${spec.name}] cut ${torn} torn line(s) from ${logFile}; those prompts are redone`);
   const todo = prompts.filter((p) => !done.has(p.id));
