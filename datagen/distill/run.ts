@@ -3,9 +3,11 @@
 // chat JSONL for SFT. Bounded concurrency, retries (in the pool), resume by prompt id, usage, progress.
 
 import { rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { DatagenRecipe, DistillSpec } from '../../src/config/datagen-spec.js';
+import { loadSpec } from '../../src/config/eval-spec.js';
+import { dataDir, findDataFile } from '../../src/data/bench-data.js';
 import { decontaminate, type DecontaminationReport, type NgramIndex } from '../../src/data/decontaminate.js';
 import { appendRecord, dedupKey, openRecordLog, r1Assistant, statsBySource, type ChatRow, type PromptRecord } from '../../src/data/distill-records.js';
 import { fileEntry, writeManifest, type DatasetManifest } from '../../src/data/manifest.js';
@@ -13,6 +15,7 @@ import { asText, readTable, requireColumn } from '../../src/data/table.js';
 import { OpenAIPool, type ChatRequest } from '../../src/inference/openai-client.js';
 import { countReasons, FailureRateError, InputError } from '../../src/util/errors.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
+import { sha256File } from '../../src/util/hash.js';
 import { Progress, log } from '../../src/util/progress.js';
 import { makeVerifier } from './verify.js';
 
@@ -41,8 +44,17 @@ export async function readPrompts(spec: DistillSpec, file: string): Promise<Prom
   });
 }
 
-export async function runDistill(spec: DistillSpec, dir: string, recipe: DatagenRecipe, recipePath: string, index?: NgramIndex): Promise<DatasetManifest> {
-  const input = resolve(dirname(recipePath), spec.input);
+/** The prompts' file, and how the manifest names it: the input path as written, or the eval spec, the file in the data directory and its SHA-256. */
+async function promptsFile(spec: DistillSpec, recipePath: string, dataDirFlag?: string): Promise<{ file: string; source: Record<string, unknown> }> {
+  if (!spec.benchmark) return { file: resolve(dirname(recipePath), spec.input!), source: { input: spec.input } };
+  const { spec: evalSpec, id } = loadSpec(spec.benchmark);
+  const dir = dataDir(dataDirFlag);
+  const file = findDataFile(evalSpec, dir, id);
+  return { file, source: { benchmark: { spec: id, file: relative(dir, file), sha256: await sha256File(file) } } };
+}
+
+export async function runDistill(spec: DistillSpec, dir: string, recipe: DatagenRecipe, recipePath: string, index?: NgramIndex, dataDirFlag?: string): Promise<DatasetManifest> {
+  const { file: input, source } = await promptsFile(spec, recipePath, dataDirFlag);
   let prompts = await readPrompts(spec, input);
   let decontamination: DecontaminationReport | undefined;
   if (index) ({ kept: prompts, report: decontamination } = decontaminate(prompts, (p) => p.prompt, (p) => p.id, index));
@@ -129,7 +141,7 @@ export async function runDistill(spec: DistillSpec, dir: string, recipe: Datagen
     generator: spec.endpoints.map((e) => e.model).join(','),
     generator_version: 1,
     recipe: { name: recipe.name, version: recipe.version },
-    params: { input: spec.input, columns: spec.columns, k: spec.k, sampling: spec.sampling, verifier: spec.verifier, prompt_template: spec.prompt_template, system_prompt: spec.system_prompt ?? null },
+    params: { ...source, columns: spec.columns, k: spec.k, sampling: spec.sampling, verifier: spec.verifier, prompt_template: spec.prompt_template, system_prompt: spec.system_prompt ?? null },
     counts: { prompts: prompts.length, done: records.length, failed: failed.length, rows: records.reduce((a, r) => a + r.rows.length, 0) },
     files: { 'train.jsonl': fileEntry(text) },
     stats: { by_source: bySource, failures: pool.failures(), failed_prompts: failed.slice(0, 100), gold_unparsed: [...new Set(goldUnparsed)].slice(0, 100), usage, ...(decontamination ? { decontamination } : {}) },

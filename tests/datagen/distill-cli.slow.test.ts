@@ -1,7 +1,7 @@
-// `reprise datagen` as a subprocess against a teacher that fails every prompt: exit 2, the count and the reason on
-// stderr, and no dataset.
+// `reprise datagen` as a subprocess: against a teacher that fails every prompt (exit 2, the count and the reason on
+// stderr, and no dataset); and reading a `benchmark:` dataset from --data-dir or $REPRISE_DATA_DIR.
 
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,5 +26,31 @@ describe('reprise datagen when every prompt fails', () => {
     expect(r.stdout).toBe('');
     expect(existsSync(join(out, 'add', 'train.jsonl'))).toBe(false);
     expect(existsSync(join(out, 'add', 'manifest.json'))).toBe(false);
+  }, 120_000);
+});
+
+describe('reprise datagen --data-dir', () => {
+  const recipe = (dir: string) => {
+    writeFileSync(join(dir, 'v1.yaml'), `name: distill-data-dir\nversion: 1\ndatasets:\n  - kind: distill\n    name: gsm\n    benchmark: gsm8k/train\n    columns: { prompt: question, answer: answer }\n    endpoints: [{ base_url: "${teacher.url}", model: teacher }]\n    k: 1\n    verifier: gsm8k\n    max_retries: 0\n`);
+    return join(dir, 'v1.yaml');
+  };
+
+  it('reads a benchmark: dataset\'s rows from the directory it names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distill-cli-'));
+    mkdirSync(join(dir, 'data', 'gsm8k'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'gsm8k', 'train.jsonl'), [[10, 3], [13, 4]].map(([a, b]) => JSON.stringify({ question: `What is ${a} plus ${b}?`, answer: `#### ${a + b}` })).join('\n') + '\n');
+    const r = await cli(['datagen', recipe(dir), '--out-dir', join(dir, 'out'), '--data-dir', join(dir, 'data')]);
+    expect(r.code, r.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(dir, 'out', 'gsm', 'manifest.json'), 'utf8')) as { params: { benchmark: { spec: string; file: string } }; counts: { rows: number } };
+    expect(m.params.benchmark).toMatchObject({ spec: 'gsm8k/train', file: 'gsm8k/train.jsonl' });
+    expect(m.counts.rows).toBe(2);
+  }, 120_000);
+
+  it('takes $REPRISE_DATA_DIR without the flag, and exits 2 naming the missing file and the fetch command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distill-cli-'));
+    const r = await cli(['datagen', recipe(dir), '--out-dir', join(dir, 'out')], { env: { REPRISE_DATA_DIR: join(dir, 'empty') } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`reprise: error [E_INPUT]: ${join(dir, 'empty', 'gsm8k', 'train.jsonl')}: no data file for gsm8k: put gsm8k/train.jsonl or`);
+    expect(r.stderr).toContain('reprise data fetch gsm8k/train`');
   }, 120_000);
 });
