@@ -1,15 +1,13 @@
 // `reprise datagen` as a subprocess: against a teacher that fails every prompt (exit 2, the count and the reason on
 // stderr, and no dataset); and reading a `benchmark:` dataset from --data-dir or $REPRISE_DATA_DIR.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli-process.js';
 import { startTeacher, type Teacher } from '../fixtures/data/teacher-server.js';
 
-const root = resolve(import.meta.dirname, '../..');
 let teacher: Teacher;
 beforeAll(async () => {
   teacher = await startTeacher();
@@ -22,14 +20,7 @@ describe('reprise datagen when every prompt fails', () => {
     writeFileSync(join(dir, 'prompts.jsonl'), [1, 2, 3].map((i) => JSON.stringify({ qid: `q${i}`, question: `What is ${i} plus 1? ALWAYS500`, gold: i + 1 })).join('\n') + '\n');
     writeFileSync(join(dir, 'v1.yaml'), `name: distill-cli\nversion: 1\ndatasets:\n  - kind: distill\n    name: add\n    input: prompts.jsonl\n    columns: { prompt: question, answer: gold, id: qid }\n    endpoints: [{ base_url: "${teacher.url}", model: teacher }]\n    max_retries: 0\n`);
     const out = join(dir, 'out');
-    const r = await new Promise<{ code: number | null; stderr: string; stdout: string }>((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'datagen', join(dir, 'v1.yaml'), '--out-dir', out], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
-      let stderr = '';
-      let stdout = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      child.stdout.on('data', (d) => (stdout += d));
-      child.on('close', (code) => done({ code, stderr, stdout }));
-    });
+    const r = await cli(['datagen', join(dir, 'v1.yaml'), '--out-dir', out]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/reprise: error \[E_FAILURES\]: distill add: 3 of 3 prompts failed after retries \(100\.0%, no prompt succeeded\); no dataset written:\n {4}3 × chat request failed after 1 attempt\(s\): .*500/);
     expect(r.stdout).toBe('');
@@ -57,7 +48,7 @@ describe('reprise datagen --data-dir', () => {
 
   it('takes $REPRISE_DATA_DIR without the flag, and exits 2 naming the missing file and the fetch command', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distill-cli-'));
-    const r = await cli(['datagen', recipe(dir), '--out-dir', join(dir, 'out')], { REPRISE_DATA_DIR: join(dir, 'empty') });
+    const r = await cli(['datagen', recipe(dir), '--out-dir', join(dir, 'out')], { env: { REPRISE_DATA_DIR: join(dir, 'empty') } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`reprise: error [E_INPUT]: ${join(dir, 'empty', 'gsm8k', 'train.jsonl')}: no data file for gsm8k: put gsm8k/train.jsonl or`);
     expect(r.stderr).toContain('reprise data fetch gsm8k/train`');
