@@ -7,6 +7,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/model/backend.js';
@@ -25,7 +26,14 @@ const CONFIGS = [
   { name: 'tiny', L: 1, d: 64, H: 2, T: 16, B: 2, V: 64, steps: 2, torch_steps: 2, before: NaN },
 ];
 
-const arg = (k: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+// strict: an unknown flag, or --out without its value, stops the bench instead of overwriting today's record
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2),
+  options: Object.fromEntries(['configs', 'backend', 'submit-batch', 'fused', 'torch-script', 'out'].map((k) => [k, { type: 'string' as const }])),
+  strict: true,
+  allowPositionals: false,
+});
+const arg = (k: string): string | undefined => flags[k] as string | undefined;
 
 /** ms per training step (TRAINING_STEP). */
 async function tfjsStep(c: (typeof CONFIGS)[number]): Promise<{ ms: number; params: number; loss: number }> {
