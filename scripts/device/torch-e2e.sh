@@ -2,7 +2,7 @@
 # backend: torch end to end on the GPU machine (issue 14). Run from the repository root, with .device/ and
 # .torchbundle/ carried (scripts/device/torch-bundle.sh makes the latter):
 #   OUT=/some/dir bash scripts/device/torch-e2e.sh          (ONLY="gloo ranks" runs those parts alone; BUDGET=seconds;
-#   FSDP_LIMIT, QWEN05_LIMIT: those parts' time limits)
+#   FSDP_LIMIT, FSDP1GPU_LIMIT, GLOO_LIMIT, QWEN05_LIMIT: those parts' time limits)
 # Parts (each one's failure is recorded in $OUT/parts.jsonl and the script goes on; under 7 minutes in all):
 #   selftest  the worker's own protocol test (generate, logprobs, steps, save) on the tiny qwen2 fixture
 #   tiny      reprise run, SFT → GRPO with LoRA on torch (recipe keys), the tiny qwen2 fixture, tfjs eval
@@ -113,7 +113,7 @@ gloo() {
   $PY curves "$TMP/p1" "$TMP/p2"
 }
 export -f gloo
-part gloo 110 bash -c gloo
+part gloo "${GLOO_LIMIT:-110}" bash -c gloo
 
 fsdp() {
   set -e
@@ -153,8 +153,8 @@ fsdp1gpu() { # CONFIG WORKDIR-NAME: the tiny recipe under CONFIG against the pla
   $PY curves "$base" "$TMP/$2"
 }
 export -f fsdp1gpu
-part fsdp1gpu 120 bash -c 'fsdp1gpu accelerate-1proc-fsdp.yaml f1gpu'
-part fsdpoffload 120 bash -c 'fsdp1gpu accelerate-1proc-fsdp-offload.yaml f1off'
+part fsdp1gpu "${FSDP1GPU_LIMIT:-150}" bash -c 'fsdp1gpu accelerate-1proc-fsdp.yaml f1gpu'
+part fsdpoffload "${FSDP1GPU_LIMIT:-150}" bash -c 'fsdp1gpu accelerate-1proc-fsdp-offload.yaml f1off'
 
 part ranks 90 env REPRISE_TORCH_DEVICE=cpu python3 workers/torch/reprise_worker.py --self-test-ranks scripts/device/torch-e2e/accelerate-2proc-gloo.yaml tests/fixtures/hf/qwen2
 
