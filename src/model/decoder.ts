@@ -61,13 +61,13 @@ export interface TrainCtx {
 }
 
 /** (a bᵀ)ᵀ with a [m, k] held in place and only bᵀ [k, n] packed: [n, m]. */
-const productT = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.transpose(tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
+export const productT = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.transpose(tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
 
 /** Rows of a frozen weight per product in a backward pass (the output head has vocab_size rows). */
 export const GRAD_ROW_CHUNK = 8192;
 
 /** dy w for dy [N, out] and a frozen w [out, in], never with w itself as the packed operand: (wᵀ dyᵀ)ᵀ with a transient wᵀ, or summed over row blocks of w (fresh slices) when w is tall, so no [in, out] copy of the head is made. */
-function gradInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+export function gradInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   const [out] = w.shape;
   if (out <= GRAD_ROW_CHUNK) return productT(tf.transpose(w) as tf.Tensor2D, dy);
   let dx: tf.Tensor2D | undefined;
@@ -228,6 +228,14 @@ function checkpointed(layer: (h: tf.Tensor2D, train: TrainCtx, r: LayerRun) => t
 const adapterVars = (L: DecoderLayer): tf.Variable[] => LINEAR_NAMES.flatMap((n) => (L[n].lora ? [L[n].lora!.a, L[n].lora!.b] : []));
 
 export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
+  return mmFrozen(decoderHidden(w, cfg, x), headOf(w));
+}
+
+/** The output head [V, d]: lm_head, or the embedding when tied. */
+export const headOf = (w: DecoderWeights): tf.Tensor2D => w.head ?? w.embed;
+
+/** The final hidden states after the last RMSNorm, [B*T, d] (or [B, d] with lastOnly): what the head multiplies. */
+export function decoderHidden(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
   const [B, T] = x.ids.shape;
   const { head_dim: hd, hidden_size: d, rms_norm_eps: eps } = cfg;
   if (x.positions.length !== B * T) throw new ShapeError('positions', `[${B * T}]`, [x.positions.length]);
@@ -241,7 +249,7 @@ export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
     h = x.train && !x.cache ? checkpointed(layer, prev, x.noAdapters ? [] : adapterVars(L), x.train, run) : tf.tidy(() => layer(prev, x.train, run));
   });
   if (x.lastOnly) h = h.reshape([B, T, d]).slice([0, T - 1, 0], [B, 1, d]).reshape([B, d]);
-  return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.head ?? w.embed);
+  return rmsNorm(h, w.norm, eps) as tf.Tensor2D;
 }
 
 /** Every tensor of the weights, LoRA factors included. */

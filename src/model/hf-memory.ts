@@ -20,6 +20,14 @@ const F32 = 4;
  * of tensors beyond the weights, about 20 × N·V·4 bytes of it.
  */
 export const LOSS_LOGIT_COPIES = 20;
+/**
+ * [rows, V] copies of one chunk of the loss over the vocabulary in chunks (vocab-loss.ts) at its peak, the backward
+ * pass's: the recomputed product and its transpose, the log-softmax's shifted, exponentiated and final arrays, its
+ * exp, the one-hot, their difference and its product with the upstream gradient. Measured: see hf-memory.test.ts.
+ */
+export const LOSS_CHUNK_COPIES = 10;
+/** … and its forward without a gradient, the entropy included. */
+export const SCORE_CHUNK_COPIES = 8;
 /** … and log-probs without a gradient (the head's product and its transpose, shifted, exp, log-softmax, one-hot, its cast, product). */
 export const LOGPROB_LOGIT_COPIES = 8;
 /** A backward pass holds the gradient of every intermediate until it ends, and tfjs copies several (measured on the fixtures: 2.3–2.6 × the forward's activations). */
@@ -59,15 +67,16 @@ export function kvCacheBytes(c: DecoderConfig, B: number, Tk: number): number {
 }
 
 /** Beyond what is already held: one forward (or prefill / decode step) over B rows of Tq tokens after `cached` ones; logitCopies [rows, V] arrays (a log-softmax over them holds several). */
-export function forwardParts(c: DecoderConfig, B: number, Tq: number, o: { cached?: number; lastOnly?: boolean; loraRank?: number; logitCopies?: number } = {}): MemoryPart[] {
+export function forwardParts(c: DecoderConfig, B: number, Tq: number, o: { cached?: number; lastOnly?: boolean; loraRank?: number; logitCopies?: number; logitRows?: number } = {}): MemoryPart[] {
   const Tk = (o.cached ?? 0) + Tq;
   const N = B * Tq;
-  const rows = o.lastOnly ? B : N;
+  const rows = o.logitRows ?? (o.lastOnly ? B : N);
   const copies = o.logitCopies ?? 1;
+  const logits = o.logitRows === undefined ? `the logits [${rows}, ${c.vocab_size}]` : `the logits in chunks of ${rows} rows [${rows}, ${c.vocab_size}]`;
   return [
     { what: `one layer's activations (${B} × ${Tq} tokens attending to ${Tk})`, bytes: layerBytes(c, B, Tq, Tk, o.loraRank) },
     { what: `the hidden states of ${c.num_hidden_layers} layers`, bytes: F32 * (c.num_hidden_layers + 3) * N * c.hidden_size },
-    { what: `the logits [${rows}, ${c.vocab_size}]${copies > 1 ? ` and a log-softmax over them (${copies} copies)` : ''} and the head's product`, bytes: F32 * (copies + 1) * rows * c.vocab_size },
+    { what: `${logits}${copies > 1 ? ` and a log-softmax over them (${copies} copies)` : ''} and the head's product`, bytes: F32 * (copies + 1) * rows * c.vocab_size },
   ];
 }
 
@@ -79,16 +88,25 @@ export function prefillChunk(c: DecoderConfig, B: number, T: number, Tk: number,
   return n;
 }
 
-/** Beyond the weights: a training step (forward, loss over the logits, backward) on B rows of T tokens; LoRA factors of rank r on `adapted` layers, with gradients and two AdamW moments. */
-export function trainStepParts(c: DecoderConfig, B: number, T: number, lora: { rank: number; params: number }): MemoryPart[] {
+/**
+ * Beyond the weights: a training step (forward, loss over the logits, backward) on B rows of T tokens; LoRA factors
+ * of rank r on `adapted` layers, with gradients and two AdamW moments. lossRows: the loss is taken over the
+ * vocabulary in chunks of that many rows (vocab-loss.ts); absent, over the whole [N, V] logits.
+ */
+export function trainStepParts(c: DecoderConfig, B: number, T: number, lora: { rank: number; params: number; lossRows?: number }): MemoryPart[] {
   const N = B * T;
   const layer = layerBytes(c, B, T, T, lora.rank);
+  const rows = lora.lossRows === undefined ? N : Math.min(N, lora.lossRows);
+  const loss =
+    lora.lossRows === undefined
+      ? { what: `the loss over the logits (${LOSS_LOGIT_COPIES} copies of [${N}, ${c.vocab_size}])`, bytes: F32 * LOSS_LOGIT_COPIES * N * c.vocab_size + F32 * 6 * N * c.hidden_size }
+      : { what: `the loss over the vocabulary in chunks of ${rows} rows (${LOSS_CHUNK_COPIES} copies of [${rows}, ${c.vocab_size}])`, bytes: F32 * LOSS_CHUNK_COPIES * rows * c.vocab_size + F32 * 6 * N * c.hidden_size };
   return [
     { what: `the inputs of ${c.num_hidden_layers} layers kept for the backward pass and their gradients (${B} × ${T} tokens)`, bytes: F32 * 2 * c.num_hidden_layers * N * c.hidden_size },
     { what: "one layer's activations, recomputed, and its backward pass", bytes: (1 + BACKWARD_FACTOR) * layer },
-    { what: `the loss over the logits (${LOSS_LOGIT_COPIES} copies of [${N}, ${c.vocab_size}])`, bytes: F32 * LOSS_LOGIT_COPIES * N * c.vocab_size + F32 * 6 * N * c.hidden_size },
+    loss,
     { what: `${lora.params} trainable parameters, their gradients and 2 AdamW moments`, bytes: F32 * 4 * lora.params },
-    { what: "a frozen weight's transient copies in the backward pass", bytes: F32 * 2 * Math.max(c.intermediate_size * c.hidden_size, c.num_attention_heads * c.head_dim * c.hidden_size, Math.min(c.vocab_size, GRAD_ROW_CHUNK) * (c.hidden_size + N)) },
+    { what: "a frozen weight's transient copies in the backward pass", bytes: F32 * 2 * Math.max(c.intermediate_size * c.hidden_size, c.num_attention_heads * c.head_dim * c.hidden_size, Math.min(c.vocab_size, GRAD_ROW_CHUNK) * (c.hidden_size + rows)) },
   ];
 }
 
