@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { backendInfo, initBackend, type BackendName } from '../src/model/backend.js';
 import { loadHfModel } from '../src/model/hf-model.js';
 import { attachLora, LoraSettings } from '../src/model/lora.js';
-import { maskedCrossEntropy } from '../src/train/losses.js';
+import { sftLoss } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { sampleBatch } from '../src/inference/sample.js';
 import { Rng } from '../src/util/rng.js';
@@ -36,7 +36,7 @@ export async function benchLlama(): Promise<Record<string, unknown>> {
     const targets = tf.randomUniform([B * T], 0, V, 'int32', 3) as tf.Tensor1D;
     const mask = tf.ones([B * T]) as tf.Tensor1D;
     const step = async () => {
-      const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(m.forward(x, { train: true }), targets, mask), Object.values(m.trainable));
+      const { value, grads } = tf.variableGrads(() => sftLoss(m, x, targets, mask, 1), Object.values(m.trainable));
       await opt.apply(grads, 1e-4);
       await value.data();
       tf.dispose([value, ...Object.values(grads)]);

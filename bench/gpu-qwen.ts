@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHfModel, type HfModel } from '../src/model/hf-model.js';
 import { attachLora, LoraSettings } from '../src/model/lora.js';
-import { maskedCrossEntropy } from '../src/train/losses.js';
+import { sftLoss } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { sampleBatch } from '../src/inference/sample.js';
 import { setFused } from '../src/model/kernels/fused.js';
@@ -31,7 +31,7 @@ async function loraStep(m: HfModel, q: QwenBench): Promise<{ ms: number; loss: n
   const mask = tf.ones([q.B * q.T]) as tf.Tensor1D;
   let loss = NaN;
   const step = async () => {
-    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(m.forward(ids, { train: true }), targets, mask), Object.values(m.trainable));
+    const { value, grads } = tf.variableGrads(() => sftLoss(m, ids, targets, mask, 1), Object.values(m.trainable));
     await opt.apply(grads, 1e-4);
     loss = (await value.data())[0];
     tf.dispose([value, ...Object.values(grads)]);

@@ -16,7 +16,7 @@ import { expectedTensors } from '../src/model/hf-weights.js';
 import { loadHfModel, type HfModel } from '../src/model/hf-model.js';
 import { sampleBatch } from '../src/inference/sample.js';
 import { attachLora, LoraSettings } from '../src/model/lora.js';
-import { maskedCrossEntropy } from '../src/train/losses.js';
+import { sftLoss } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -82,7 +82,7 @@ async function measure(f: () => unknown): Promise<{ s: number; heap_gib: number 
   return { s: (performance.now() - t0) / 1000, heap_gib: heapGib() };
 }
 
-/** One LoRA SFT step as trainSft takes it (forward, masked cross-entropy, gradients of the factors, AdamW). */
+/** One LoRA SFT step as trainSft takes it (forward, masked cross-entropy over the vocabulary in chunks of rows, gradients of the factors, AdamW). */
 async function sftStep(m: HfModel, V: number): Promise<{ tokens_per_s: number; heap_gib: number }> {
   attachLora(m, LoraSettings.parse({ r: SFT.r, lora_alpha: 2 * SFT.r }), 1);
   const opt = new AdamW(m.trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, grad_clip: 1 });
@@ -92,7 +92,7 @@ async function sftStep(m: HfModel, V: number): Promise<{ tokens_per_s: number; h
   const mask = tf.ones([n]) as tf.Tensor1D;
   try {
     const r = await measure(async () => {
-      const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(m.forward(ids, { train: true, seed: 1 }), targets, mask), Object.values(m.trainable));
+      const { value, grads } = tf.variableGrads(() => sftLoss(m, ids, targets, mask, 1), Object.values(m.trainable));
       value.dataSync();
       await opt.apply(grads, 1e-4);
       tf.dispose([value, ...Object.values(grads)]);

@@ -27,7 +27,7 @@ export const LOSS_LOGIT_COPIES = 20;
  */
 export const LOSS_CHUNK_COPIES = 10;
 /** … and its forward without a gradient, the entropy included. */
-export const SCORE_CHUNK_COPIES = 8;
+export const SCORE_CHUNK_COPIES = 7;
 /** … and log-probs without a gradient (the head's product and its transpose, shifted, exp, log-softmax, one-hot, its cast, product). */
 export const LOGPROB_LOGIT_COPIES = 8;
 /** A backward pass holds the gradient of every intermediate until it ends, and tfjs copies several (measured on the fixtures: 2.3–2.6 × the forward's activations). */

@@ -9,12 +9,18 @@ import * as tf from '@tensorflow/tfjs';
 import { gradInput, productT } from './decoder.js';
 import { fusedOn } from './kernels/fused.js';
 import { runFused } from './kernels/webgpu-fused.js';
+import { heapCap } from './hf-memory.js';
 
-/** One [rows, V] float32 array of a chunk is at most this (the chunk holds several: see hf-memory.ts). */
+/**
+ * One [rows, V] float32 array of a chunk is at most this on the wasm heap (4 GiB; a chunk holds several: see
+ * hf-memory.ts), and LOSS_CHUNK_BYTES_UNCAPPED where the heap has no fixed cap (webgpu, cpu): there fewer, larger
+ * chunks mean fewer dispatches (a Qwen step of 4 × 256 tokens on webgpu stays one chunk).
+ */
 export const LOSS_CHUNK_BYTES = 32 * 2 ** 20;
+export const LOSS_CHUNK_BYTES_UNCAPPED = 2 ** 30;
 
-/** Rows per chunk for a vocabulary of V tokens. */
-export const lossChunkRows = (V: number, budget = LOSS_CHUNK_BYTES): number => Math.max(1, Math.floor(budget / (4 * V)));
+/** Rows per chunk for a vocabulary of V tokens on the current backend. */
+export const lossChunkRows = (V: number, budget = heapCap() === undefined ? LOSS_CHUNK_BYTES_UNCAPPED : LOSS_CHUNK_BYTES): number => Math.max(1, Math.floor(budget / (4 * V)));
 
 export interface TokenScores {
   /** log p(target) per position [N], differentiable. */
