@@ -3,8 +3,9 @@
 // instead of dying inside tfjs ("memory access out of bounds", after which the wasm module is unusable).
 // The counts follow decoder.ts: a layer runs in its own tf.tidy, so inference holds one layer's intermediates at a
 // time; a training step keeps each layer's input only and recomputes its activations in the backward pass (decoder.ts'
-// gradient checkpointing), so it holds one layer's activations and their gradients at a time; and the loss
-// holds several [N, V] copies of the logits (log-softmax, one-hot, their products and the gradient).
+// gradient checkpointing), so it holds one layer's activations and their gradients at a time; and the loss, taken
+// over the vocabulary in chunks of rows (vocab-loss.ts), holds several [rows, V] arrays of one chunk at a time (over
+// the whole logits, as forward() hands them out, several [N, V] copies).
 // An estimate for refusing what cannot fit; tests hold it within a factor of tfjs' measured peak.
 
 import * as tf from '@tensorflow/tfjs';
