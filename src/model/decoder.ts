@@ -225,6 +225,18 @@ function checkpointed(layer: (h: tf.Tensor2D, train: TrainCtx, r: LayerRun) => t
   return f(h, ...vars);
 }
 
+/**
+ * Rows of the frozen embedding [V, d], kept off the tape: recorded there, gather would save a clone of its whole
+ * input for a gradient that never flows to it, and wasm's clone copies (0.54 GiB for Qwen2.5-0.5B's table).
+ */
+function embedRows(embed: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const f = tf.customGrad(((e: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    return { value: tf.gather(e, ids), gradFunc: (dy: tf.Tensor) => tf.zerosLike(e) };
+  }) as never) as unknown as (e: tf.Tensor2D) => tf.Tensor2D;
+  return f(embed);
+}
+
 const adapterVars = (L: DecoderLayer): tf.Variable[] => LINEAR_NAMES.flatMap((n) => (L[n].lora ? [L[n].lora!.a, L[n].lora!.b] : []));
 
 export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
@@ -241,7 +253,7 @@ export function decoderHidden(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
   if (x.positions.length !== B * T) throw new ShapeError('positions', `[${B * T}]`, [x.positions.length]);
   const { cos: cosA, sin: sinA } = ropeTables(cfg.rope, x.positions);
   const run: LayerRun = { B, T, cos: tf.tensor3d(cosA, [B * T, 1, hd]), sin: tf.tensor3d(sinA, [B * T, 1, hd]), bias: x.bias, cache: x.cache, noAdapters: x.noAdapters };
-  let h = tf.gather(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D) as tf.Tensor2D; // [B*T, d]
+  let h = embedRows(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D); // [B*T, d]
   // each layer in its own scope: inference holds one layer's intermediates at a time; training recomputes them
   w.layers.forEach((L, l) => {
     const layer = (hin: tf.Tensor2D, train: TrainCtx | undefined, r: LayerRun) => decoderLayer(cfg, L, l, hin, r, train);

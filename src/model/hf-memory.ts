@@ -15,16 +15,18 @@ import { expectedTensors, WASM_HEAP_BYTES } from './hf-weights.js';
 import { GRAD_ROW_CHUNK } from './decoder.js';
 const F32 = 4;
 /**
- * [N, V] copies a training step holds at its peak for its loss: the head's product and its transpose, the one-hot
- * and its casts, the shifted, exponentiated and log-softmaxed logits, their products, the gradient and what tfjs
- * keeps for the backward pass. Measured on the Qwen2.5-0.5B shape (1 × 64 tokens, LoRA, checkpointing): 0.85 GiB
- * of tensors beyond the weights, about 20 × N·V·4 bytes of it.
+ * [N, V] copies a training step holds at its peak for a loss over the whole logits (forward() and a cross-entropy):
+ * the head's product and its transpose, the log-softmax's shifted, exponentiated and final arrays, the one-hot and
+ * its casts, the gradient. Measured on the Qwen2.5-0.5B shape (1 × 64 tokens, LoRA, checkpointing): 0.30 GiB beyond
+ * the weights, about 8 × N·V·4 bytes. (An earlier count of 20 included a copy of the embedding table that gather's
+ * tape record kept; decoder.ts' embedRows keeps that lookup off the tape.)
  */
-export const LOSS_LOGIT_COPIES = 20;
+export const LOSS_LOGIT_COPIES = 8;
 /**
  * [rows, V] copies of one chunk of the loss over the vocabulary in chunks (vocab-loss.ts) at its peak, the backward
  * pass's: the recomputed product and its transpose, the log-softmax's shifted, exponentiated and final arrays, its
- * exp, the one-hot, their difference and its product with the upstream gradient. Measured: see hf-memory.test.ts.
+ * exp, the one-hot and its casts, their difference and its product with the upstream gradient; measured 8 (10 with
+ * a temperature) on the Qwen2.5-0.5B shape's head.
  */
 export const LOSS_CHUNK_COPIES = 10;
 /** … and its forward without a gradient, the entropy included. */

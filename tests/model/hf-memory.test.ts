@@ -125,6 +125,26 @@ describe('the memory estimate of a Hugging Face decoder', () => {
   });
 });
 
+describe('a training step', () => {
+  it('makes no copy of the embedding table (a gather on the tape would save a clone of it, and wasm clones copy)', async () => {
+    const lm = await loadHfModel(FIXTURE, { backend: 'wasm' });
+    attachLora(lm, LoraSettings.parse({ r: 4, lora_alpha: 8 }), 1);
+    const [B, T] = [2, 8];
+    const x = ids(B, T);
+    const targets = tf.tensor1d(Int32Array.from({ length: B * T }, (_, i) => (i * 11) % 350), 'int32');
+    const mask = tf.ones([B * T]) as tf.Tensor1D;
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => sftLoss(lm, x, targets, mask, 1), Object.values(lm.trainable));
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const table = lm.weights.embed.shape.join();
+    expect(info.kernels.length).toBeGreaterThan(100);
+    expect(info.kernels.filter((k) => k.outputShapes.some((s) => s?.join() === table)).map((k) => k.name)).toEqual([]);
+    lm.dispose();
+    tf.dispose([x, targets, mask]);
+  });
+});
+
 describe('a LoRA SFT step of the Qwen2.5-0.5B shape (vocabulary 151,936)', () => {
   const qwen = parseDecoderConfig({ model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, max_position_embeddings: 32768, rms_norm_eps: 1e-6, tie_word_embeddings: true, rope_theta: 1000000 }, 'config.json');
   const lora = { rank: 8, params: 4_399_104 }; // r 8 on every projection of 24 layers
