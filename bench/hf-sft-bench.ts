@@ -20,7 +20,7 @@ import { maskedCrossEntropy, sftLoss } from '../src/train/losses.js';
 import { SHAPES, writeRandom } from './hf-bench.js';
 
 const SHAPE = 'qwen2.5-0.5b';
-const CASES = ['logits:1x64', 'chunked:1x64', 'logits:1x512', 'chunked:1x512'];
+const CASES = ['logits:1x64', 'chunked:1x64', 'logits:1x512', 'chunked:1x512', 'chunked:2x512'];
 const R = 8;
 const GiB = 2 ** 30;
 const heapGib = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength / GiB;
