@@ -33,8 +33,17 @@ export const LOSS_CHUNK_COPIES = 10;
 export const SCORE_CHUNK_COPIES = 7;
 /** … and log-probs without a gradient (the head's product and its transpose, shifted, exp, log-softmax, one-hot, its cast, product). */
 export const LOGPROB_LOGIT_COPIES = 8;
-/** A backward pass holds the gradient of every intermediate until it ends, and tfjs copies several (measured on the fixtures: 2.3–2.6 × the forward's activations). */
-const BACKWARD_FACTOR = 2.5;
+/**
+ * A backward pass holds the gradient of every intermediate until it ends, and tfjs copies several (measured on the
+ * fixtures: 2.3–2.6 × the forward's activations; 2.5 left the Qwen2.5-0.5B shape's steps of 2 × 512 and 1 × 1024
+ * tokens 1–3% under their measured peaks).
+ */
+const BACKWARD_FACTOR = 2.75;
+/**
+ * Heap kept free beyond the tensors counted: its fragmentation and XNNPACK's packed operands, which tfjs does not
+ * count. A Qwen2.5-0.5B-shaped step of 1 × 1024 tokens whose tensors peaked at 3.87 GiB grew the heap to its cap.
+ */
+export const HEAP_HEADROOM_BYTES = 128 * 2 ** 20;
 /** A prefill is cut into chunks of positions whose layer activations stay under this. */
 export const PREFILL_BUDGET_BYTES = 256 * 2 ** 20;
 
@@ -123,8 +132,9 @@ export function heapCap(): number | undefined {
 /** Throws E_MEMORY when what is held plus the parts exceeds the heap: each part with its size, and what to lower. */
 export function assertFits(action: string, parts: MemoryPart[], lower: string, held = tf.memory().numBytes, cap = heapCap()): void {
   if (cap === undefined) return;
-  const need = held + parts.reduce((a, p) => a + p.bytes, 0);
+  const all = [...parts, { what: "headroom for the heap's fragmentation", bytes: HEAP_HEADROOM_BYTES }];
+  const need = held + all.reduce((a, p) => a + p.bytes, 0);
   if (need <= cap) return;
-  const list = [`tensors already held (weights, caches): ${gib(held)}`, ...parts.map((p) => `${p.what}: ${gib(p.bytes)}`)].join('; ');
+  const list = [`tensors already held (weights, caches): ${gib(held)}`, ...all.map((p) => `${p.what}: ${gib(p.bytes)}`)].join('; ');
   throw new RepriseError('E_MEMORY', `${action} needs about ${gib(need)} (${list}) but the wasm heap holds ${gib(cap)}`, lower);
 }

@@ -98,7 +98,7 @@ describe('the memory estimate of a Hugging Face decoder', () => {
 
   it('refuses what does not fit with each part, its size, and what to lower', () => {
     expect(() => assertFits('a forward pass on 8 × 4096 tokens', forwardParts(m.decoder, 8, 4096), 'lower the batch size', 3 * 2 ** 30)).toThrowErrorMatchingInlineSnapshot(`
-      [RepriseError: a forward pass on 8 × 4096 tokens needs about 11.25 GiB (tensors already held (weights, caches): 3.00 GiB; one layer's activations (8 × 4096 tokens attending to 4096): 8.15 GiB; the hidden states of 2 layers: 0.02 GiB; the logits [32768, 360] and the head's product: 0.09 GiB) but the wasm heap holds 4.00 GiB
+      [RepriseError: a forward pass on 8 × 4096 tokens needs about 11.38 GiB (tensors already held (weights, caches): 3.00 GiB; one layer's activations (8 × 4096 tokens attending to 4096): 8.15 GiB; the hidden states of 2 layers: 0.02 GiB; the logits [32768, 360] and the head's product: 0.09 GiB; headroom for the heap's fragmentation: 0.13 GiB) but the wasm heap holds 4.00 GiB
         hint: lower the batch size]
     `);
     expect(() => assertFits('a small step', forwardParts(m.decoder, 1, 4), 'x', 0)).not.toThrow();
@@ -161,12 +161,13 @@ describe('a LoRA SFT step of the Qwen2.5-0.5B shape (vocabulary 151,936)', () =>
 
   it('fits the wasm heap at 1 × 512 and 2 × 512 tokens with the loss in chunks of rows, and did not with it over the whole logits', () => {
     expect(rows).toBe(55);
-    expect([fits(1, 512, rows), fits(2, 512, rows), fits(1, 1024, rows)]).toEqual([true, true, true]);
+    expect([fits(1, 512, rows), fits(2, 512, rows)]).toEqual([true, true]);
     expect([fits(1, 64), fits(1, 512)]).toEqual([true, false]);
   });
 
-  it('is still refused where the layer activations overrun the heap (4 × 512, 1 × 2048 tokens)', () => {
-    expect([fits(4, 512, rows), fits(1, 2048, rows)]).toEqual([false, false]);
+  // 1 × 1024 ran once (bench/hf-sft-bench.ts, case chunked:1x1024): its tensors peaked at 3.87 GiB and the heap reached its 4 GiB cap
+  it('is still refused where the layer activations overrun the heap (1 × 1024, 4 × 512, 1 × 2048 tokens)', () => {
+    expect([fits(1, 1024, rows), fits(4, 512, rows), fits(1, 2048, rows)]).toEqual([false, false, false]);
   });
 });
 
