@@ -15,11 +15,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, backendInfo, type BackendName } from '../src/model/backend.js';
 import { countParams, initParams, forward, type GptConfig, type Params } from '../src/model/gpt.js';
 import { gptLM } from '../src/model/lm.js';
-import { maskedCrossEntropy } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { sampleBatch } from '../src/inference/sample.js';
 import { Rng } from '../src/util/rng.js';
 import { benchLlama } from './cpu-llama.js';
+import { disposeBatch, GPT_ADAMW, msPerStep, randomBatch, TRAINING_STEP, trainingStep } from './train-step.js';
 
 const MODELS = [
   // the tiny-r1 recipe's model; its character vocabulary is about this size
@@ -68,23 +68,13 @@ function writeWeights(p: Params, file: string): [string, number[]][] {
 async function benchGpt(m: (typeof MODELS)[number], torch: Awaited<ReturnType<typeof startTorch>>, rounds: number, dir: string, backends: BackendName[]) {
   const cfg: GptConfig = { vocab_size: m.V, d_model: m.d, n_layer: m.L, n_head: m.H, context_length: m.T + m.prompt };
   const params = initParams(cfg, 1);
-  const ids = tf.randomUniform([m.B, m.T], 0, m.V, 'int32', 1) as tf.Tensor2D;
-  const targets = tf.randomUniform([m.B * m.T], 0, m.V, 'int32', 2) as tf.Tensor1D;
-  const mask = tf.ones([m.B * m.T]) as tf.Tensor1D;
+  const batch = randomBatch(m.B, m.T, m.V);
   const saved = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.keep(v.clone())]));
   const trainOnce = async () => {
-    const opt = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, grad_clip: 1 });
+    const opt = new AdamW(params, GPT_ADAMW);
     const losses: number[] = [];
-    const step = async () => {
-      const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(params, cfg, ids), targets, mask));
-      await opt.apply(grads, 1e-4);
-      losses.push((await value.data())[0]);
-      tf.dispose([value, ...Object.values(grads)]);
-    };
-    for (let i = 0; i < 2; i++) await step();
-    const t0 = performance.now();
-    for (let i = 0; i < m.steps; i++) await step();
-    const ms = (performance.now() - t0) / m.steps;
+    const step = trainingStep((ids) => forward(params, cfg, ids), batch, opt);
+    const ms = await msPerStep(async () => losses.push(await step()), 2, m.steps);
     opt.dispose();
     for (const [k, v] of Object.entries(saved)) params[k].assign(v);
     return { ms, first_loss: losses[0] };
@@ -104,8 +94,8 @@ async function benchGpt(m: (typeof MODELS)[number], torch: Awaited<ReturnType<ty
   const empty = () => ({ train: [] as number[], loss: NaN, sample: Object.fromEntries(SAMPLE_BATCHES.map((b) => [b, [] as number[]])) });
   const ours = Object.fromEntries(backends.map((b) => [b, empty()]));
   const theirs = empty();
-  const idv = Array.from(ids.dataSync());
-  const tv = Array.from(targets.dataSync());
+  const idv = Array.from(batch.ids.dataSync());
+  const tv = Array.from(batch.targets.dataSync());
   // one uncounted round: the JIT and first allocations
   for (const b of backends) {
     await initBackend(b);
@@ -145,7 +135,8 @@ async function benchGpt(m: (typeof MODELS)[number], torch: Awaited<ReturnType<ty
       row[`first_loss_difference_${b}`] = Math.abs(ours[b].loss - theirs.loss);
     }
   }
-  tf.dispose([ids, targets, mask, ...Object.values(saved), ...Object.values(params)]);
+  disposeBatch(batch);
+  tf.dispose([...Object.values(saved), ...Object.values(params)]);
   return row;
 }
 
@@ -174,7 +165,7 @@ export async function benchCpu(): Promise<Record<string, unknown>> {
       llama[b] = await benchLlama();
     }
     return {
-      method: `medians of ${rounds} interleaved rounds; training: AdamW steps (clip 1, loss read back) after 2 warm-up steps, tokens/s = B×T per step; sampling: greedy with a KV cache from a 16-token prompt, 64 new tokens, tokens/s = B×64 ÷ wall time; ratio = Reprise ÷ PyTorch; first_loss_difference: the two sides' first losses from the same weights`,
+      method: `medians of ${rounds} interleaved rounds; training: ms per step (${TRAINING_STEP}) after 2 warm-up steps, tokens/s = B×T per step; sampling: greedy with a KV cache from a 16-token prompt, 64 new tokens, tokens/s = B×64 ÷ wall time; ratio = Reprise ÷ PyTorch; first_loss_difference: the two sides' first losses from the same weights`,
       reprise_backends: backends,
       blas: blasSkipped ?? blas,
       pytorch: typeof torch === 'string' ? torch : { ...torch.info, threads },

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { backendInfo, initBackend, type BackendName } from '../src/model/backend.js';
 import { loadHfModel } from '../src/model/hf-model.js';
 import { attachLora, LoraSettings } from '../src/model/lora.js';
-import { sftLoss } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { sampleBatch } from '../src/inference/sample.js';
 import { Rng } from '../src/util/rng.js';
 import { SHAPES, writeRandom } from './hf-bench.js';
+import { disposeBatch, LORA_ADAMW, msPerStep, trainingStep, type Batch } from './train-step.js';
 
 export async function benchLlama(): Promise<Record<string, unknown>> {
   const dir = join(mkdtempSync(join(tmpdir(), 'reprise-cpu-llama-')), 'smollm2');
@@ -30,23 +30,12 @@ export async function benchLlama(): Promise<Record<string, unknown>> {
     const forward = T / ((performance.now() - t0) / 1000);
     x1.dispose();
     attachLora(m, LoraSettings.parse({}), 1);
-    const opt = new AdamW(m.trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, grad_clip: 1 });
+    const opt = new AdamW(m.trainable, LORA_ADAMW);
     const B = 1;
-    const x = ids(B);
-    const targets = tf.randomUniform([B * T], 0, V, 'int32', 3) as tf.Tensor1D;
-    const mask = tf.ones([B * T]) as tf.Tensor1D;
-    const step = async () => {
-      const { value, grads } = tf.variableGrads(() => sftLoss(m, x, targets, mask, 1), Object.values(m.trainable));
-      await opt.apply(grads, 1e-4);
-      await value.data();
-      tf.dispose([value, ...Object.values(grads)]);
-    };
-    await step();
-    t0 = performance.now();
-    await step();
-    const loraMs = performance.now() - t0;
+    const batch: Batch = { ids: ids(B), targets: tf.randomUniform([B * T], 0, V, 'int32', 3) as tf.Tensor1D, mask: tf.ones([B * T]) as tf.Tensor1D };
+    const loraMs = await msPerStep(trainingStep(m, batch, opt, Object.values(m.trainable)), 1, 1);
     opt.dispose();
-    tf.dispose([x, targets, mask]);
+    disposeBatch(batch);
     const sampling: Record<string, number> = {};
     for (const b of [1, 16]) {
       const prompts = Array.from({ length: b }, (_, r) => Array.from({ length: 16 }, (_, i) => (r * 131 + i * 17) % V));

@@ -3,31 +3,22 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/model/backend.js';
 import { forward, initParams, type GptConfig } from '../src/model/gpt.js';
-import { maskedCrossEntropy } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
+import { GPT_ADAMW, msPerStep, randomBatch, trainingStep } from './train-step.js';
 
 const [L, d, H, T, B, V] = (process.argv[2] ?? '4,128,4,96,16,32').split(',').map(Number);
 const useBlas = process.argv[3] === 'blas';
 await initBackend(useBlas ? 'blas' : 'wasm');
 const cfg: GptConfig = { vocab_size: V, d_model: d, n_layer: L, n_head: H, context_length: T };
 const params = initParams(cfg, 1);
-const opt = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, grad_clip: 1 });
-const ids = tf.randomUniform([B, T], 0, V, 'int32', 1) as tf.Tensor2D;
-const targets = tf.randomUniform([B * T], 0, V, 'int32', 2) as tf.Tensor1D;
-const mask = tf.ones([B * T]) as tf.Tensor1D;
+const opt = new AdamW(params, GPT_ADAMW);
 let loss = NaN;
-const step = async () => {
-  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(params, cfg, ids), targets, mask));
-  await opt.apply(grads, 1e-4);
-  loss = (await value.data())[0];
-  tf.dispose([value, ...Object.values(grads)]);
-};
+const train = trainingStep((ids) => forward(params, cfg, ids), randomBatch(B, T, V), opt);
+const step = async () => void (loss = await train());
 for (let i = 0; i < 3; i++) await step();
 const n = Number(process.env.STEPS ?? 10);
-const t0 = performance.now();
 const c0 = process.cpuUsage();
-for (let i = 0; i < n; i++) await step();
-const ms = (performance.now() - t0) / n;
+const ms = await msPerStep(step, 0, n);
 const cu = process.cpuUsage(c0);
 console.log(`cpu ${((cu.user + cu.system) / 1000 / n).toFixed(1)} ms/step`);
 console.log(`${useBlas ? 'blas' : 'xnn'} ${[L, d, H, T, B, V]} ${ms.toFixed(1)} ms/step ${(B * T / ms * 1000).toFixed(0)} tok/s loss ${loss}`);

@@ -9,10 +9,11 @@ out=${1:?usage: bench/gpu-bundle.sh <dir>}
 rm -rf "$out"
 mkdir -p "$out/node_modules/webgpu"
 commit="$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD || echo -dirty)"
+prov=$(npx tsx scripts/bundle-provenance.ts)  # the commit and versions the bundle's reports name
 for entry in bench/gpu.ts:gpu.mjs src/cli.ts:cli.mjs; do
   npx esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 --external:webgpu \
     --banner:js="import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);" \
-    --define:process.env.REPRISE_BENCH_COMMIT="\"$commit\"" \
+    --define:process.env.REPRISE_BENCH_COMMIT="\"$commit\"" --define:process.env.REPRISE_BUNDLE_PROVENANCE="$prov" \
     --outfile="$out/${entry##*:}" --log-level=warning
 done
 echo "$commit" > "$out/COMMIT"

@@ -2,18 +2,17 @@
 // AdamW over the adapters, masked cross-entropy over every position) and batched sampling with the KV cache,
 // on a random BF16 checkpoint of that shape. bench/gpu_torch_qwen.py measures the same on PyTorch + peft.
 
-import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadHfModel, type HfModel } from '../src/model/hf-model.js';
 import { attachLora, LoraSettings } from '../src/model/lora.js';
-import { sftLoss } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { sampleBatch } from '../src/inference/sample.js';
 import { setFused } from '../src/model/kernels/fused.js';
 import { Rng } from '../src/util/rng.js';
 import { SHAPES, writeRandom } from './hf-bench.js';
+import { disposeBatch, LORA_ADAMW, msPerStep, randomBatch, trainingStep } from './train-step.js';
 
 export const QWEN = {
   'qwen2.5-0.5b': { config: SHAPES['qwen2.5-0.5b'], B: 4, T: 256, steps: 5, sample_B: 32, prompt: 16, new_tokens: 32 },
@@ -22,26 +21,16 @@ export const QWEN = {
 };
 export type QwenBench = (typeof QWEN)[keyof typeof QWEN];
 
-/** ms per LoRA SFT step (loss read back every step), after 2 warm-up steps. */
+/** ms per LoRA SFT step (TRAINING_STEP, gradients of the factors only), after 2 warm-up steps. */
 async function loraStep(m: HfModel, q: QwenBench): Promise<{ ms: number; loss: number; trainable: number }> {
   const V = m.config.vocab_size;
-  const opt = new AdamW(m.trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, grad_clip: 1 });
-  const ids = tf.randomUniform([q.B, q.T], 0, V, 'int32', 1) as tf.Tensor2D;
-  const targets = tf.randomUniform([q.B * q.T], 0, V, 'int32', 2) as tf.Tensor1D;
-  const mask = tf.ones([q.B * q.T]) as tf.Tensor1D;
+  const opt = new AdamW(m.trainable, LORA_ADAMW);
+  const batch = randomBatch(q.B, q.T, V);
   let loss = NaN;
-  const step = async () => {
-    const { value, grads } = tf.variableGrads(() => sftLoss(m, ids, targets, mask, 1), Object.values(m.trainable));
-    await opt.apply(grads, 1e-4);
-    loss = (await value.data())[0];
-    tf.dispose([value, ...Object.values(grads)]);
-  };
-  for (let i = 0; i < 2; i++) await step();
-  const t0 = performance.now();
-  for (let i = 0; i < q.steps; i++) await step();
-  const ms = (performance.now() - t0) / q.steps;
+  const step = trainingStep(m, batch, opt, Object.values(m.trainable));
+  const ms = await msPerStep(async () => (loss = await step()), 2, q.steps);
   opt.dispose();
-  tf.dispose([ids, targets, mask]);
+  disposeBatch(batch);
   return { ms, loss, trainable: Object.values(m.trainable).reduce((a, t) => a + t.size, 0) };
 }
 

@@ -7,15 +7,16 @@
 
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/model/backend.js';
 import { countParams, forward, initParams, type GptConfig } from '../src/model/gpt.js';
-import { maskedCrossEntropy } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { writeJsonAtomic } from '../src/util/fs.js';
 import { setFused } from '../src/model/kernels/fused.js';
 import { benchQwen, QWEN } from './gpu-qwen.js';
+import { disposeBatch, GPT_ADAMW, msPerStep, randomBatch, TRAINING_STEP, trainingStep } from './train-step.js';
 
 const CONFIGS = [
   { name: 'L4-d256-T128-B32-V1024', L: 4, d: 256, H: 4, T: 128, B: 32, V: 1024, steps: 20, torch_steps: 50, before: 37 },
@@ -25,30 +26,28 @@ const CONFIGS = [
   { name: 'tiny', L: 1, d: 64, H: 2, T: 16, B: 2, V: 64, steps: 2, torch_steps: 2, before: NaN },
 ];
 
-const arg = (k: string) => process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3);
+// strict: an unknown flag, or --out without its value, stops the bench instead of overwriting today's record
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2),
+  options: Object.fromEntries(['configs', 'backend', 'submit-batch', 'fused', 'torch-script', 'out'].map((k) => [k, { type: 'string' as const }])),
+  strict: true,
+  allowPositionals: false,
+});
+const arg = (k: string): string | undefined => flags[k] as string | undefined;
 
-/** ms per AdamW training step, the loss read back every step as the trainer does. */
+/** ms per training step (TRAINING_STEP). */
 async function tfjsStep(c: (typeof CONFIGS)[number]): Promise<{ ms: number; params: number; loss: number }> {
   const cfg: GptConfig = { vocab_size: c.V, d_model: c.d, n_layer: c.L, n_head: c.H, context_length: c.T };
   const params = initParams(cfg, 1);
-  const opt = new AdamW(params, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1, grad_clip: 1 });
-  const ids = tf.randomUniform([c.B, c.T], 0, c.V, 'int32', 1) as tf.Tensor2D;
-  const targets = tf.randomUniform([c.B * c.T], 0, c.V, 'int32', 2) as tf.Tensor1D;
-  const mask = tf.ones([c.B * c.T]) as tf.Tensor1D;
+  const opt = new AdamW(params, GPT_ADAMW);
+  const batch = randomBatch(c.B, c.T, c.V);
   let loss = NaN;
-  const step = async () => {
-    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(forward(params, cfg, ids), targets, mask));
-    await opt.apply(grads, 1e-4);
-    loss = (await value.data())[0];
-    tf.dispose([value, ...Object.values(grads)]);
-  };
-  for (let i = 0; i < 3; i++) await step();
-  const t0 = performance.now();
-  for (let i = 0; i < c.steps; i++) await step();
-  const ms = (performance.now() - t0) / c.steps;
+  const step = trainingStep((ids) => forward(params, cfg, ids), batch, opt);
+  const ms = await msPerStep(async () => (loss = await step()), 3, c.steps);
   const n = countParams(params);
   opt.dispose();
-  tf.dispose([ids, targets, mask, ...Object.values(params)]);
+  disposeBatch(batch);
+  tf.dispose(Object.values(params));
   return { ms, params: n, loss };
 }
 
@@ -120,7 +119,7 @@ async function main(): Promise<void> {
     submit_batch: tf.getBackend() === 'webgpu' ? tf.env().getNumber('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE') : null,
     torch: torch.ok ? torch.out.torch : torch.error,
     device: torch.ok ? torch.out.device : null,
-    method: 'GPT: ms per training step (forward, masked cross-entropy, backward, AdamW with global-norm clip 1, loss read back) after 3 warm-up steps, with the fused WGSL kernels off (tfjs_ms_unfused) and on (tfjs_ms_fused; tfjs_ms is the fused one when measured); ratio = tfjs ÷ torch; ratio_fp32_before: the same ratio measured 2026-11-28 before the custom gradients and kept scalars (shared/device/README.md). Qwen: LoRA SFT step ms ratio tfjs ÷ torch+peft, and sampling ratio torch tokens/s ÷ tfjs tokens/s (32 rows, 16-token prompts, 32 new tokens, KV cache)',
+    method: `GPT: ms per training step (${TRAINING_STEP}) after 3 warm-up steps, with the fused WGSL kernels off (tfjs_ms_unfused) and on (tfjs_ms_fused; tfjs_ms is the fused one when measured); ratio = tfjs ÷ torch; ratio_fp32_before: the same ratio measured 2026-11-28 before the custom gradients and kept scalars (shared/device/README.md). Qwen: LoRA SFT step ms ratio tfjs ÷ torch+peft, and sampling ratio torch tokens/s ÷ tfjs tokens/s (32 rows, 16-token prompts, 32 new tokens, KV cache)`,
     results,
     qwen,
   };

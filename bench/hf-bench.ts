@@ -16,9 +16,9 @@ import { expectedTensors } from '../src/model/hf-weights.js';
 import { loadHfModel, type HfModel } from '../src/model/hf-model.js';
 import { sampleBatch } from '../src/inference/sample.js';
 import { attachLora, LoraSettings } from '../src/model/lora.js';
-import { sftLoss } from '../src/train/losses.js';
 import { AdamW } from '../src/train/optim.js';
 import { Rng } from '../src/util/rng.js';
+import { disposeBatch, LORA_ADAMW, TRAINING_STEP, trainingStep, type Batch } from './train-step.js';
 
 export const SHAPES: Record<string, Record<string, unknown>> = {
   'smollm2-135m': { model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, max_position_embeddings: 8192, rms_norm_eps: 1e-5, tie_word_embeddings: true, rope_theta: 100000, eos_token_id: 0 },
@@ -82,25 +82,22 @@ async function measure(f: () => unknown): Promise<{ s: number; heap_gib: number 
   return { s: (performance.now() - t0) / 1000, heap_gib: heapGib() };
 }
 
-/** One LoRA SFT step as trainSft takes it (forward, masked cross-entropy over the vocabulary in chunks of rows, gradients of the factors, AdamW). */
+/** One LoRA SFT step as trainSft takes it (TRAINING_STEP, gradients of the factors only). */
 async function sftStep(m: HfModel, V: number): Promise<{ tokens_per_s: number; heap_gib: number }> {
   attachLora(m, LoraSettings.parse({ r: SFT.r, lora_alpha: 2 * SFT.r }), 1);
-  const opt = new AdamW(m.trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, grad_clip: 1 });
+  const opt = new AdamW(m.trainable, LORA_ADAMW);
   const n = SFT.B * SFT.T;
-  const ids = tf.tensor2d(Int32Array.from({ length: n }, (_, i) => (i * 104729) % V), [SFT.B, SFT.T], 'int32');
-  const targets = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (i * 7907 + 1) % V), 'int32');
-  const mask = tf.ones([n]) as tf.Tensor1D;
+  const batch: Batch = {
+    ids: tf.tensor2d(Int32Array.from({ length: n }, (_, i) => (i * 104729) % V), [SFT.B, SFT.T], 'int32'),
+    targets: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (i * 7907 + 1) % V), 'int32'),
+    mask: tf.ones([n]) as tf.Tensor1D,
+  };
   try {
-    const r = await measure(async () => {
-      const { value, grads } = tf.variableGrads(() => sftLoss(m, ids, targets, mask, 1), Object.values(m.trainable));
-      value.dataSync();
-      await opt.apply(grads, 1e-4);
-      tf.dispose([value, ...Object.values(grads)]);
-    });
+    const r = await measure(trainingStep(m, batch, opt, Object.values(m.trainable)));
     return { tokens_per_s: n / r.s, heap_gib: r.heap_gib };
   } finally {
     opt.dispose();
-    tf.dispose([ids, targets, mask]);
+    disposeBatch(batch);
   }
 }
 
@@ -139,7 +136,7 @@ async function benchShape(name: string, config: Record<string, unknown>): Promis
 /** Each shape in a child process of its own: a fresh wasm heap (no fragments of the previous model), and an abort inside tfjs ends that child only. */
 export async function benchHf(shapes: Record<string, Record<string, unknown>> = pick(process.env.REPRISE_HF_BENCH)): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {
-    units: `load_s: BF16 safetensors to float32 tensors on the wasm heap; forward: one ${FORWARD_T}-token row; lora_sft_step: ${SFT.B} × ${SFT.T} tokens, LoRA r ${SFT.r} on every projection, AdamW; sample: 16-token prompts, 32 new tokens per row, KV cache; heap_gib: the wasm heap's size after the step (its high-water mark so far; the cap is 4 GiB); each shape in a fresh process`,
+    units: `load_s: BF16 safetensors to float32 tensors on the wasm heap; forward: one ${FORWARD_T}-token row; lora_sft_step: one step (${TRAINING_STEP}) on ${SFT.B} × ${SFT.T} tokens, LoRA r ${SFT.r} on every projection; sample: 16-token prompts, 32 new tokens per row, KV cache; heap_gib: the wasm heap's size after the step (its high-water mark so far; the cap is 4 GiB); each shape in a fresh process`,
   };
   for (const name of Object.keys(shapes)) {
     const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });

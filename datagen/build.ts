@@ -3,6 +3,9 @@
 
 import { dirname, join, resolve } from 'node:path';
 import { loadDatagenRecipe, type DatagenRecipe } from '../src/config/datagen-spec.js';
+import { loadSpec } from '../src/config/eval-spec.js';
+import type { SchemaIssue } from '../src/config/yaml.js';
+import { dataDir, findDataFile } from '../src/data/bench-data.js';
 import { defaultBenchmarkSources, loadBenchmarkIndex, type NgramIndex } from '../src/data/decontaminate.js';
 import type { DatasetManifest } from '../src/data/manifest.js';
 import { RegistryError, RepriseError } from '../src/util/errors.js';
@@ -16,8 +19,10 @@ export interface BuildOptions {
   check?: boolean;
   /** Overrides the recipe's out_dir. */
   outDir?: string;
-  /** Where the default benchmark files are (decontaminate without a benchmarks list). */
+  /** Where the default benchmark files are (decontaminate with neither specs nor benchmarks: version-1 recipes). */
   benchmarksDir?: string;
+  /** Where eval specs' data files are (`benchmark:`, decontaminate.specs); default $REPRISE_DATA_DIR, else .reprise/data. */
+  dataDir?: string;
 }
 
 export interface BuildResult {
@@ -27,9 +32,20 @@ export interface BuildResult {
   skipped: string[];
 }
 
-function registryChecks(r: DatagenRecipe): { path: (string | number)[]; message: string }[] {
-  const issues: { path: (string | number)[]; message: string }[] = [];
+function specIssues(ref: string, path: SchemaIssue['path']): SchemaIssue[] {
+  try {
+    loadSpec(ref);
+    return [];
+  } catch (e) {
+    return [{ path, message: (e as Error).message }];
+  }
+}
+
+function registryChecks(r: DatagenRecipe): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  r.decontaminate?.specs?.forEach((s, j) => issues.push(...specIssues(s, ['decontaminate', 'specs', j])));
   r.datasets.forEach((d, i) => {
+    if (d.kind === 'distill' && d.benchmark) issues.push(...specIssues(d.benchmark, ['datasets', i, 'benchmark']));
     if (d.kind !== 'synthetic') return;
     const family = FAMILIES[d.family];
     if (!family) return void issues.push({ path: ['datasets', i, 'family'], message: new RegistryError('dataset family', d.family, Object.keys(FAMILIES)).message });
@@ -48,12 +64,17 @@ export function loadAndCheck(path: string): DatagenRecipe {
   return loadDatagenRecipe(path, registryChecks).recipe;
 }
 
-async function benchmarkIndex(r: DatagenRecipe, recipePath: string, opts: BuildOptions): Promise<NgramIndex | undefined> {
+/** The n-gram index of the benchmarks a recipe decontaminates against; undefined when it does not. */
+export async function benchmarkIndex(r: DatagenRecipe, recipePath: string, opts: BuildOptions): Promise<NgramIndex | undefined> {
   if (!r.decontaminate) return undefined;
-  const base = dirname(recipePath);
-  const dir = opts.benchmarksDir ?? process.env.REPRISE_BENCHMARKS_DIR ?? packagePath('..', 'shared', 'benchmarks');
-  const sources = r.decontaminate.benchmarks?.map((s) => ({ ...s, path: resolve(base, s.path) })) ?? defaultBenchmarkSources(dir);
-  return loadBenchmarkIndex(sources, r.decontaminate.ngram);
+  const { benchmarks, specs, ngram } = r.decontaminate;
+  if (!benchmarks && !specs) return loadBenchmarkIndex(defaultBenchmarkSources(opts.benchmarksDir ?? process.env.REPRISE_BENCHMARKS_DIR ?? packagePath('..', 'shared', 'benchmarks')), ngram);
+  const dir = dataDir(opts.dataDir);
+  const fromSpecs = (specs ?? []).map((ref) => {
+    const { spec, id } = loadSpec(ref);
+    return { bench: id, path: findDataFile(spec, dir, id), field: spec.dataset.fields.problem };
+  });
+  return loadBenchmarkIndex([...(benchmarks ?? []).map((s) => ({ ...s, path: resolve(dirname(recipePath), s.path) })), ...fromSpecs], ngram);
 }
 
 export async function buildDatagen(recipePath: string, opts: BuildOptions = {}): Promise<BuildResult> {
@@ -82,7 +103,7 @@ export async function buildDatagen(recipePath: string, opts: BuildOptions = {}):
       result.built[ds.name] = m;
     } else {
       const { runDistill } = await import('./distill/run.js');
-      result.built[ds.name] = await runDistill(ds, dir, recipe, recipePath, index);
+      result.built[ds.name] = await runDistill(ds, dir, recipe, recipePath, index, opts.dataDir);
     }
   }
   if (problems.length) throw new RepriseError('E_DATA_CHECK', `datagen --check failed for ${recipePath}:\n  ${problems.join('\n  ')}`, 'a file differs from its manifest: rebuild it with `reprise datagen <recipe>`, or, if the generator changed on purpose, make a new recipe version');

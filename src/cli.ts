@@ -101,6 +101,7 @@ program
   .argument('<recipe>', 'datagen recipe')
   .option('--check', 'rebuild the deterministic datasets and fail, naming the file, where a hash differs from the manifest')
   .option('--out-dir <dir>', "override the recipe's out_dir")
+  .option('--data-dir <dir>', "where eval specs' data files are (a distill's benchmark, decontaminate.specs); default $REPRISE_DATA_DIR, else .reprise/data")
   .option('--json', 'print the build result as JSON')
   .action(async (recipe: string, opts) => {
     await (await import('./cli/datagen.js')).datagenCommand(recipe, opts);

@@ -2,10 +2,12 @@
 // endpoints, each kept only if it verifies against the gold (rejection sampling), deduplicated, written as
 // chat JSONL for SFT. Bounded concurrency, retries (in the pool), resume by prompt id, usage, progress.
 
-import { rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { DatagenRecipe, DistillSpec } from '../../src/config/datagen-spec.js';
+import { loadSpec } from '../../src/config/eval-spec.js';
+import { dataDir, findDataFile } from '../../src/data/bench-data.js';
 import { decontaminate, type DecontaminationReport, type NgramIndex } from '../../src/data/decontaminate.js';
 import { appendRecord, dedupKey, openRecordLog, r1Assistant, statsBySource, type ChatRow, type PromptRecord } from '../../src/data/distill-records.js';
 import { fileEntry, writeManifest, type DatasetManifest } from '../../src/data/manifest.js';
@@ -13,6 +15,7 @@ import { asText, readTable, requireColumn } from '../../src/data/table.js';
 import { OpenAIPool, type ChatRequest } from '../../src/inference/openai-client.js';
 import { countReasons, FailureRateError, InputError } from '../../src/util/errors.js';
 import { writeFileAtomic } from '../../src/util/fs.js';
+import { sha256File } from '../../src/util/hash.js';
 import { Progress, log } from '../../src/util/progress.js';
 import { makeVerifier } from './verify.js';
 
@@ -41,14 +44,64 @@ export async function readPrompts(spec: DistillSpec, file: string): Promise<Prom
   });
 }
 
-export async function runDistill(spec: DistillSpec, dir: string, recipe: DatagenRecipe, recipePath: string, index?: NgramIndex): Promise<DatasetManifest> {
-  const input = resolve(dirname(recipePath), spec.input);
+/** The prompts' file, and how the manifest names it: the input path as written, or the eval spec, the file in the data directory and its SHA-256. */
+async function promptsFile(spec: DistillSpec, recipePath: string, dataDirFlag?: string): Promise<{ file: string; source: Record<string, unknown> }> {
+  if (!spec.benchmark) return { file: resolve(dirname(recipePath), spec.input!), source: { input: spec.input } };
+  const { spec: evalSpec, id } = loadSpec(spec.benchmark);
+  const dir = dataDir(dataDirFlag);
+  const file = findDataFile(evalSpec, dir, id);
+  return { file, source: { benchmark: { spec: id, file: relative(dir, file), sha256: await sha256File(file) } } };
+}
+
+/** What decides a prompt's record (not the limit, the concurrency or the endpoints' addresses: a larger limit or another server resumes). */
+function recordsKey(spec: DistillSpec, recipe: DatagenRecipe, source: Record<string, unknown>): Record<string, unknown> {
+  return {
+    recipe: { name: recipe.name, version: recipe.version },
+    prompts: source,
+    columns: spec.columns,
+    system_prompt: spec.system_prompt ?? null,
+    prompt_template: spec.prompt_template,
+    teachers: spec.endpoints.map((e) => e.model),
+    k: spec.k,
+    sampling: spec.sampling,
+    verifier: spec.verifier,
+    max_keep_per_prompt: spec.max_keep_per_prompt ?? null,
+  };
+}
+
+function flatten(v: unknown, at = '', out: Record<string, string> = {}): Record<string, string> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) flatten(x, at ? `${at}.${k}` : k, out);
+  else out[at] = JSON.stringify(v);
+  return out;
+}
+
+/** The folder's records are resumed only by the settings that made them (records.key.json); a folder without records is claimed. */
+function claimRecords(dir: string, key: Record<string, unknown>): void {
+  const file = join(dir, 'records.key.json');
+  if (existsSync(file)) {
+    const had = flatten(JSON.parse(readFileSync(file, 'utf8')));
+    const now = flatten(key);
+    const changed = [...new Set([...Object.keys(had), ...Object.keys(now)])].filter((k) => had[k] !== now[k]);
+    if (changed.length) {
+      const r = (key.recipe ?? {}) as { name?: string };
+      const old = JSON.parse(readFileSync(file, 'utf8')) as { recipe?: { name?: string; version?: number } };
+      throw new InputError(`${join(dir, 'records.jsonl')} holds completions made by ${old.recipe?.name ?? r.name} v${old.recipe?.version} with other settings: ${changed.map((k) => `${k.replace(/^recipe\./, '')}: ${had[k] ?? '(none)'} → ${now[k] ?? '(none)'}`).join('; ')}`, { file, hint: 'name another folder with --out-dir (or out_dir in the recipe), or delete this one to start again' });
+    }
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(file, JSON.stringify(key, null, 2) + '\n');
+}
+
+export async function runDistill(spec: DistillSpec, dir: string, recipe: DatagenRecipe, recipePath: string, index?: NgramIndex, dataDirFlag?: string): Promise<DatasetManifest> {
+  const { file: input, source } = await promptsFile(spec, recipePath, dataDirFlag);
   let prompts = await readPrompts(spec, input);
   let decontamination: DecontaminationReport | undefined;
   if (index) ({ kept: prompts, report: decontamination } = decontaminate(prompts, (p) => p.prompt, (p) => p.id, index));
   if (decontamination?.dropped) log(`[distill ${spec.name}] decontamination dropped ${decontamination.dropped} prompt(s): ${JSON.stringify(decontamination.per_benchmark)}`);
 
   const logFile = join(dir, 'records.jsonl');
+  claimRecords(dir, recordsKey(spec, recipe, source));
   const { done, torn } = openRecordLog(logFile);
   if (torn) log(`[distill ${spec.name}] cut ${torn} torn line(s) from ${logFile}; those prompts are redone`);
   const todo = prompts.filter((p) => !done.has(p.id));
@@ -129,7 +182,7 @@ export async function runDistill(spec: DistillSpec, dir: string, recipe: Datagen
     generator: spec.endpoints.map((e) => e.model).join(','),
     generator_version: 1,
     recipe: { name: recipe.name, version: recipe.version },
-    params: { input: spec.input, columns: spec.columns, k: spec.k, sampling: spec.sampling, verifier: spec.verifier, prompt_template: spec.prompt_template, system_prompt: spec.system_prompt ?? null },
+    params: { ...source, columns: spec.columns, k: spec.k, sampling: spec.sampling, verifier: spec.verifier, prompt_template: spec.prompt_template, system_prompt: spec.system_prompt ?? null },
     counts: { prompts: prompts.length, done: records.length, failed: failed.length, rows: records.reduce((a, r) => a + r.rows.length, 0) },
     files: { 'train.jsonl': fileEntry(text) },
     stats: { by_source: bySource, failures: pool.failures(), failed_prompts: failed.slice(0, 100), gold_unparsed: [...new Set(goldUnparsed)].slice(0, 100), usage, ...(decontamination ? { decontamination } : {}) },

@@ -9,9 +9,10 @@ cd "$(dirname "$0")/../.."
 webgpu=0; if [ "${1:-}" = --webgpu ]; then webgpu=1; shift; fi
 out=${1:-.clibundle}
 rm -rf "$out" && mkdir -p "$out"
+prov=$(npx tsx scripts/bundle-provenance.ts)  # the commit and versions the bundle's reports name
 npx esbuild src/cli.ts --bundle --platform=node --format=esm --target=node20 --external:webgpu \
   --banner:js="import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);" \
-  --minify-whitespace --minify-syntax --outfile="$out/cli.mjs" --log-level=warning
+  --define:process.env.REPRISE_BUNDLE_PROVENANCE="$prov" --minify-whitespace --minify-syntax --outfile="$out/cli.mjs" --log-level=warning
 cp node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/*.wasm "$out/"
 if [ $webgpu = 1 ]; then
   w=node_modules/webgpu

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # backend: torch end to end on the GPU machine (issue 14). Run from the repository root, with .device/ and
 # .torchbundle/ carried (scripts/device/torch-bundle.sh makes the latter):
-#   OUT=/some/dir bash scripts/device/torch-e2e.sh          (ONLY="gloo ranks" runs those parts alone; BUDGET=seconds)
+#   OUT=/some/dir bash scripts/device/torch-e2e.sh          (ONLY="gloo ranks" runs those parts alone; BUDGET=seconds;
+#   FSDP_LIMIT, FSDP1GPU_LIMIT, GLOO_LIMIT, QWEN05_LIMIT: those parts' time limits)
 # Parts (each one's failure is recorded in $OUT/parts.jsonl and the script goes on; under 7 minutes in all):
 #   selftest  the worker's own protocol test (generate, logprobs, steps, save) on the tiny qwen2 fixture
 #   tiny      reprise run, SFT → GRPO with LoRA on torch (recipe keys), the tiny qwen2 fixture, tfjs eval
@@ -9,6 +10,10 @@
 #   tfjs2t    a tfjs-saved LoRA checkpoint (merged and adapter) in transformers/peft: logits within 1e-4 of tfjs
 #   qwen05    reprise run --backend torch on a random Qwen2.5-0.5B-shaped model
 #   gloo      the tiny recipe on 1 and on 2 processes (torchrun, gloo, CPU): loss curves within 1e-5 relative
+#   fsdp      the tiny recipe on 1 process and on 2 FSDP2 processes (gloo, CPU): loss curves within 1e-5 relative;
+#             then the worker's --self-test-fsdp (tokens, log-probs, steps, checkpoints resumed either way)
+#   fsdp1gpu  the tiny recipe on one FSDP2 process on the GPU (nccl) against the plain GPU run: curves within 1e-5
+#   fsdpoffload  the same with fsdp_offload_params (parameters, gradients, AdamW on the CPU)
 #   ranks     2 gloo processes: a failure on rank 1 alone is one error naming it; a killed rank ends the worker
 #   resume    the tiny recipe (30 SFT steps) killed after its first SFT checkpoint, run again: it resumes from it
 # Writes $OUT/reports/bench/torch-<date>.json (step times, tokens/s, peak GPU memory, every part's result),
@@ -108,7 +113,48 @@ gloo() {
   $PY curves "$TMP/p1" "$TMP/p2"
 }
 export -f gloo
-part gloo 110 bash -c gloo
+part gloo "${GLOO_LIMIT:-110}" bash -c gloo
+
+fsdp() {
+  set -e
+  export REPRISE_TORCH_DEVICE=cpu
+  if ! ls "$TMP"/p1/stages/grpo-*/done.json >/dev/null 2>&1; then
+    rm -rf "$TMP/p1"
+    $R run scripts/device/torch-e2e/tiny.yaml --accelerate-config scripts/device/torch-e2e/accelerate-1proc-cpu.yaml --work-dir "$TMP/p1" --reports "$TMP/rep-p1"
+  fi
+  $R run scripts/device/torch-e2e/tiny.yaml --accelerate-config scripts/device/torch-e2e/accelerate-2proc-fsdp-gloo.yaml --work-dir "$TMP/f2" --reports "$TMP/rep-f2"
+  $PY curves "$TMP/p1" "$TMP/f2" > "$OUT/logs/fsdp-curves.json" || true
+  python3 workers/torch/reprise_worker.py --self-test-fsdp scripts/device/torch-e2e/accelerate-2proc-fsdp-gloo.yaml tests/fixtures/hf/qwen2 "$TMP/fsdp-selftest" | tail -n 1 > "$OUT/logs/fsdp-selftest.json" || true
+  python3 - "$OUT/logs/fsdp-curves.json" "$OUT/logs/fsdp-selftest.json" <<'PYEOF'
+import json, sys
+def read(f):
+    try:
+        return json.loads(open(f).read().strip().splitlines()[-1])
+    except (OSError, ValueError, IndexError) as e:
+        return {"unreadable": f"{f}: {e}"}
+c, s = read(sys.argv[1]), read(sys.argv[2])
+curves = {k: {m: v[m]["max_scaled_diff"] for m in v if isinstance(v[m], dict) and "max_scaled_diff" in v[m]} | {"ok": v.get("ok")} for k, v in c.items() if isinstance(v, dict)}
+ok = bool(curves) and all(v["ok"] for v in curves.values()) and s.get("ok") is True
+print(json.dumps({"ok": ok, "curves": curves or c, "selftest": {k: s.get(k) for k in ("ok", "diff", "tokens_equal", "failed", "unreadable")}}))
+sys.exit(0 if ok else 1)
+PYEOF
+}
+export -f fsdp
+part fsdp "${FSDP_LIMIT:-200}" bash -c fsdp
+
+fsdp1gpu() { # CONFIG WORKDIR-NAME: the tiny recipe under CONFIG against the plain one-process GPU run
+  set -e
+  base="$TMP/tiny"
+  if ! ls "$base"/stages/grpo-*/done.json >/dev/null 2>&1; then
+    base="$TMP/g1"
+    ls "$base"/stages/grpo-*/done.json >/dev/null 2>&1 || $R run scripts/device/torch-e2e/tiny.yaml --work-dir "$base" --reports "$TMP/rep-g1"
+  fi
+  $R run scripts/device/torch-e2e/tiny.yaml --accelerate-config "scripts/device/torch-e2e/$1" --work-dir "$TMP/$2" --reports "$TMP/rep-$2"
+  $PY curves "$base" "$TMP/$2"
+}
+export -f fsdp1gpu
+part fsdp1gpu "${FSDP1GPU_LIMIT:-150}" bash -c 'fsdp1gpu accelerate-1proc-fsdp.yaml f1gpu'
+part fsdpoffload "${FSDP1GPU_LIMIT:-150}" bash -c 'fsdp1gpu accelerate-1proc-fsdp-offload.yaml f1off'
 
 part ranks 90 env REPRISE_TORCH_DEVICE=cpu python3 workers/torch/reprise_worker.py --self-test-ranks scripts/device/torch-e2e/accelerate-2proc-gloo.yaml tests/fixtures/hf/qwen2
 
@@ -138,7 +184,7 @@ export -f resume
 part resume 90 bash -c resume
 
 # the bench record: figures from the runs' logs, every part's result
-$PY summary "$TMP/figures.json" tiny="$TMP/tiny" qwen05="$TMP/qwen05" gloo_1proc="$TMP/p1" gloo_2proc="$TMP/p2" > "$OUT/logs/summary.log" 2>&1
+$PY summary "$TMP/figures.json" tiny="$TMP/tiny" qwen05="$TMP/qwen05" gloo_1proc="$TMP/p1" gloo_2proc="$TMP/p2" fsdp_2proc_gloo="$TMP/f2" fsdp_1proc_gpu="$TMP/f1gpu" fsdp_1proc_gpu_offload="$TMP/f1off" > "$OUT/logs/summary.log" 2>&1
 python3 - "$TMP/figures.json" "$PARTS" "$OUT/logs/gpu.log" "$TMP/report-in.json" <<'EOF'
 import json, sys
 figs = json.load(open(sys.argv[1])) if __import__("os").path.exists(sys.argv[1]) else {}

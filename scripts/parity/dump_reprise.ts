@@ -65,12 +65,13 @@ const codec: ChatCodec = {
 const conversations = ['1+2=3', '2+2=4', '3+4=7', '5+1=6', '7+2=9', '4+4=8'].map((t) => ({
   messages: [{ role: 'user' as const, content: t.slice(0, 4) }, { role: 'assistant' as const, content: `<answer>${t.slice(4)}</answer>` }],
 }));
-const recipe = parseRecipe(readFileSync('recipes/tiny-r1/v1.yaml', 'utf8'), 'v1.yaml');
+const { sft } = parseRecipe(readFileSync('recipes/tiny-r1/v1.yaml', 'utf8'), 'v1.yaml');
+if (!sft) throw new Error('recipes/tiny-r1/v1.yaml has no sft stage');
 const base = join(root, 'qwen2');
 const m = await loadHfModel(base);
 attachLora(m, LoraSettings.parse({ r: 4, lora_alpha: 8, lora_dropout: 0.05, target_modules: 'all-linear' }), 7);
 const work = join(tmpdir(), `reprise-parity-${process.pid}`);
-await trainSft({ model: hfPolicy(m, codec), conversations, cfg: { ...recipe.sft, steps: 20, batch_size: 6, lr: 1e-2, warmup_steps: 0, checkpoint_every: 1000, log_every: 5 }, seed: 7, ckpt: join(work, 'ckpt.safetensors'), logFile: join(work, 'log.jsonl') });
+await trainSft({ model: hfPolicy(m, codec), conversations, cfg: { ...sft, steps: 20, batch_size: 6, lr: 1e-2, warmup_steps: 0, checkpoint_every: 1000, log_every: 5 }, seed: 7, ckpt: join(work, 'ckpt.safetensors'), logFile: join(work, 'log.jsonl') });
 await saveAdapter(m, join(out, 'adapter'), '../qwen2');
 await saveHfModel(m, join(out, 'merged'));
 const t = logits3(m, inputsOf(base));

@@ -75,7 +75,7 @@ export async function evalCommand(f: EvalFlags): Promise<EvalResults> {
   const concurrency = int('concurrency', f.concurrency, 1) ?? (f.checkpoint ? 1 : 16);
   const maxErrorRate = rate('max-error-rate', f.maxErrorRate) ?? 0;
   await regenerateIfMissing(spec.spec, f.dataDir);
-  const data = await loadBench(spec.spec, { dataDir: f.dataDir, limit: int('limit', f.limit, 1) });
+  const data = await loadBench(spec.spec, { dataDir: f.dataDir, limit: int('limit', f.limit, 1), id: spec.id });
   const sourceKey = f.checkpoint ? resolve(f.checkpoint) : f.model;
   const out = f.out ?? `reports/evals/${spec.id.replace('/', '-')}/${(f.model ?? resolve(f.checkpoint!).split('/').pop())!.replace(/[^\w.-]+/g, '_')}-${hashJson({ spec: spec.hash, n, sourceKey }).slice(0, 8)}`;
   // one process per output directory (released on exit too, should opening the source throw)

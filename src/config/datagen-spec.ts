@@ -25,8 +25,11 @@ export type BenchmarkSource = z.infer<typeof BenchmarkSource>;
 const Decontaminate = z.strictObject({
   /** open-r1's rule: any shared word n-gram of this length drops the item. */
   ngram: positiveInt.default(8),
-  /** Relative paths are from the recipe's directory. Default: the six benchmarks under ../shared/benchmarks. */
+  /** Relative paths are from the recipe's directory. */
   benchmarks: z.array(BenchmarkSource).optional(),
+  /** Eval specs (math500/default, gsm8k/default, …): each one's data file in the data directory, its `dataset.fields.problem`. */
+  specs: z.array(z.string().min(1)).min(1).optional(),
+  // neither list: the six benchmarks under ../shared/benchmarks, as version-1 recipes mean it
 });
 
 const Synthetic = z.strictObject({
@@ -52,8 +55,10 @@ export const VERIFIER_PRESETS = ['math', 'gsm8k', 'default', 'countdown'] as con
 const Distill = z.strictObject({
   kind: z.literal('distill'),
   name,
-  /** JSONL, a JSON array or parquet; relative to the recipe's directory. */
-  input: z.string(),
+  /** JSONL, a JSON array or parquet; relative to the recipe's directory. Exactly one of input and benchmark. */
+  input: z.string().min(1).optional(),
+  /** An eval spec (gsm8k/train): the rows of its data file in the data directory (--data-dir, $REPRISE_DATA_DIR, .reprise/data). */
+  benchmark: z.string().min(1).optional(),
   /** Column names in the input; dotted paths reach into nested values (prompt.0.content). */
   columns: z.strictObject({
     prompt: z.string(),
@@ -106,7 +111,17 @@ export type DecontaminateSpec = z.infer<typeof Decontaminate>;
 
 /** Parses and validates a datagen recipe; `check` adds checks that need registries (family names, params). */
 export function parseDatagenRecipe(text: string, file: string, check?: (r: DatagenRecipe) => SchemaIssue[]): DatagenRecipe {
-  return parseWithSchema(DatagenRecipe, text, file, allowedKeys, check);
+  return parseWithSchema(DatagenRecipe, text, file, allowedKeys, (r) => [...sourceIssues(r), ...(check?.(r) ?? [])]);
+}
+
+/** A distill dataset names its prompts once: a file (input) or an eval spec (benchmark). */
+function sourceIssues(r: DatagenRecipe): SchemaIssue[] {
+  return r.datasets.flatMap((d, i) => {
+    if (d.kind !== 'distill' || (d.input === undefined) !== (d.benchmark === undefined)) return [];
+    return d.input === undefined
+      ? [{ path: ['datasets', i, 'input'], message: 'a distill dataset needs its prompts: input (a file) or benchmark (an eval spec such as gsm8k/train)' }]
+      : [{ path: ['datasets', i, 'benchmark'], message: 'name the prompts once: input (a file) or benchmark (an eval spec), not both' }];
+  });
 }
 
 export function loadDatagenRecipe(path: string, check?: Parameters<typeof parseDatagenRecipe>[2]): { recipe: DatagenRecipe; path: string; text: string } {

@@ -28,12 +28,13 @@ export function dataDir(flag?: string): string {
   return resolve(flag ?? process.env.REPRISE_DATA_DIR ?? '.reprise/data');
 }
 
-export function findDataFile(spec: EvalSpec, dir: string): string {
+/** `id` (gsm8k/train) names the variant in the fetch command; a spec's own name is its default variant. */
+export function findDataFile(spec: EvalSpec, dir: string, id = spec.name): string {
   const base = join(dir, spec.dataset.local);
   for (const fmt of spec.dataset.formats) if (existsSync(`${base}.${fmt}`)) return `${base}.${fmt}`;
   const wanted = spec.dataset.formats.map((f) => `${spec.dataset.local}.${f}`).join(' or ');
   const how = spec.dataset.hf_id
-    ? `run \`reprise data fetch ${spec.name}\` while online (downloads ${spec.dataset.hf_id}@${spec.dataset.revision ?? 'main'}:${spec.dataset.hf_file}), or copy the file there by hand`
+    ? `run \`reprise data fetch ${id}\` while online (downloads ${spec.dataset.hf_id}@${spec.dataset.revision ?? 'main'}:${spec.dataset.hf_file}), or copy the file there by hand`
     : (spec.dataset.made_by ?? 'make the file and put it there');
   throw new InputError(`no data file for ${spec.name}: put ${wanted} in ${dir}`, { file: `${base}.${spec.dataset.formats[0]}`, hint: `${how}; another directory can be named with --data-dir or REPRISE_DATA_DIR` });
 }
@@ -122,8 +123,8 @@ export function toProblems(spec: EvalSpec, rows: readonly Record<string, unknown
   return out;
 }
 
-export async function loadBench(spec: EvalSpec, opts: { dataDir?: string; limit?: number } = {}): Promise<BenchData> {
-  const file = findDataFile(spec, dataDir(opts.dataDir));
+export async function loadBench(spec: EvalSpec, opts: { dataDir?: string; limit?: number; id?: string } = {}): Promise<BenchData> {
+  const file = findDataFile(spec, dataDir(opts.dataDir), opts.id);
   const problems = toProblems(spec, await readRows(file), file);
   return { file, sha256: await sha256File(file), problems: opts.limit ? problems.slice(0, opts.limit) : problems };
 }

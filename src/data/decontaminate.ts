@@ -11,7 +11,8 @@ import { asText, getPath, readTable } from './table.js';
 
 export const DEFAULT_NGRAM = 8;
 
-/** The benchmarks of ../shared/benchmarks (or any folder laid out the same way) with their problem fields. */
+/** The benchmarks of ../shared/benchmarks (or any folder laid out the same way) with their problem fields: what a
+ * version-1 recipe's `decontaminate` with neither list means; newer recipes name eval specs instead. */
 export function defaultBenchmarkSources(dir: string): BenchmarkSource[] {
   return [
     { bench: 'math500', path: resolve(dir, 'math500/test.jsonl'), field: 'problem' },
@@ -61,7 +62,7 @@ export class NgramIndex {
 export async function loadBenchmarkIndex(sources: readonly BenchmarkSource[], n = DEFAULT_NGRAM): Promise<NgramIndex> {
   const index = new NgramIndex(n);
   for (const s of sources) {
-    if (!existsSync(s.path)) throw new InputError(`benchmark file for "${s.bench}" not found`, { file: s.path, hint: 'point decontaminate.benchmarks at the benchmark data (see evals/ or ../shared/benchmarks/README.md)' });
+    if (!existsSync(s.path)) throw new InputError(`benchmark file for "${s.bench}" not found`, { file: s.path, hint: 'point decontaminate.benchmarks at the file, or name eval specs in decontaminate.specs (their files are found in the data directory: --data-dir, $REPRISE_DATA_DIR, .reprise/data)' });
     const rows = await readTable(s.path);
     rows.forEach((r, i) => {
       const v = getPath(r, s.field);

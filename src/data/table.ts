@@ -2,12 +2,13 @@
 // dotted path; a missing column is an error naming the file, the line and the columns that exist.
 
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { InputError } from '../util/errors.js';
-import { readJson, readJsonl } from '../util/fs.js';
+import { parseJsonl, readJson, readJsonl } from '../util/fs.js';
 
 export type Row = Record<string, unknown>;
 
-/** The rows of a file, in order; line numbers in errors are 1-based rows (JSONL lines count blank lines too). */
+/** The rows of a file (JSONL, JSONL.gz, a JSON array, parquet), in order; line numbers in errors are 1-based rows (JSONL lines count blank lines too). */
 export async function readTable(path: string, limit?: number): Promise<Row[]> {
   let rows: unknown[];
   if (path.endsWith('.parquet')) {
@@ -20,11 +21,21 @@ export async function readTable(path: string, limit?: number): Promise<Row[]> {
     const j = readJson(path);
     if (!Array.isArray(j)) throw new InputError('expected a JSON array of rows', { file: path, hint: 'use JSONL (one object per line) or a top-level array' });
     rows = j;
-  } else rows = readJsonl(path);
+  } else if (path.endsWith('.gz')) rows = parseJsonl(gunzip(path), path);
+  else rows = readJsonl(path);
   rows.forEach((r, i) => {
     if (!r || typeof r !== 'object' || Array.isArray(r)) throw new InputError('row is not an object', { file: path, line: i + 1 });
   });
   return (limit !== undefined ? rows.slice(0, limit) : rows) as Row[];
+}
+
+function gunzip(path: string): string {
+  const bytes = readFileSync(path);
+  try {
+    return gunzipSync(bytes).toString('utf8');
+  } catch (e) {
+    throw new InputError(`cannot gunzip: ${(e as Error).message}`, { file: path, hint: 'the file may be truncated; fetch it again' });
+  }
 }
 
 /** `a.b.0.c` into nested objects and arrays; undefined when any step is missing. */

@@ -82,6 +82,8 @@ export interface RunSummary {
   provenance: {
     git_commit: string | null;
     git_dirty: boolean | null;
+    /** The code ran from a bundle (scripts/device/*-bundle.sh): commit and versions are the bundle's, fixed when it was built. */
+    bundle?: true;
     seeds: Record<string, number>;
     backend: string;
     versions: Record<string, string>;

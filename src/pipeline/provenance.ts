@@ -44,8 +44,28 @@ export function packageVersions(root: string): Record<string, string> {
   return out;
 }
 
-/** The code's provenance for a report: what cannot be found is recorded as unknown, with a warning, never thrown. */
-export async function codeProvenance(): Promise<{ git_commit: string | null; git_dirty: boolean | null; versions: Record<string, string> }> {
+type CodeProvenance = { git_commit: string | null; git_dirty: boolean | null; versions: Record<string, string>; bundle?: true };
+
+/** A bundle's provenance, fixed when it was built (scripts/bundle-provenance.ts through esbuild's --define). */
+function bundled(): CodeProvenance | undefined {
+  const text = process.env.REPRISE_BUNDLE_PROVENANCE;
+  if (!text) return undefined;
+  try {
+    const p = JSON.parse(text) as CodeProvenance;
+    return { git_commit: p.git_commit, git_dirty: p.git_dirty, versions: { ...p.versions, node: process.version }, bundle: true };
+  } catch (e) {
+    log(`[report] warning: REPRISE_BUNDLE_PROVENANCE is not JSON (${(e as Error).message}); provenance read from the checkout`);
+    return undefined;
+  }
+}
+
+/**
+ * The code's provenance for a report: what cannot be found is recorded as unknown, with a warning, never thrown.
+ * A bundle says what it was built from, not the checkout it happens to run in.
+ */
+export async function codeProvenance(): Promise<CodeProvenance> {
+  const b = bundled();
+  if (b) return b;
   try {
     const root = packageRoot();
     const g = await gitState(root);

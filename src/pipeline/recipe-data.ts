@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { evalBenchmarks, loadRecipe, modelKind, placementIssues, TEST_SPLIT, type Recipe } from '../config/recipe.js';
-import { accelerateConfigIssues } from '../train/torch-worker.js';
+import { accelerateConfigIssues } from '../train/accelerate-config.js';
 import { listSpecs, evalsDir, type EvalSpec } from '../config/eval-spec.js';
 import { parseYaml } from '../config/yaml.js';
 import { FAMILIES } from '../../datagen/index.js';

@@ -4,7 +4,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { evalBenchmarks, modelKind, placementIssues, withTrainPlacement, TEST_SPLIT, type LoadedRecipe, type Recipe } from '../config/recipe.js';
-import { accelerateConfigIssues } from '../train/torch-worker.js';
+import { accelerateConfigIssues } from '../train/accelerate-config.js';
 import { loadSpec } from '../config/eval-spec.js';
 import { FAMILIES } from '../../datagen/index.js';
 import { sha256File } from '../util/hash.js';
@@ -159,7 +159,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     const made = regenerateIfMissing(s.spec, benchDir);
     if (made) log(`[eval] ${s.id}: regenerated the ${s.spec.dataset.split} split of ${s.spec.dataset.recipe} → ${made}`);
   }
-  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: benchDir, limit: recipe.eval.limit })] as const)));
+  const benchData = new Map(await Promise.all([...specs].map(async ([b, s]) => [b, await loadBench(s.spec, { dataDir: benchDir, limit: recipe.eval.limit, id: s.id })] as const)));
 
   // 1b. SFT's conversations from sft.dataset (a datagen recipe's output, a benchmark's split), validated as chat JSONL
   let sftData = dg && join(dg.dir, 'sft.jsonl');

@@ -63,7 +63,7 @@ export async function benchmarkConversations(ds: SftDataset, recipeFile: string,
     dataset: { ...s.dataset, fields: { ...s.dataset.fields, problem: ds.prompt_column ?? s.dataset.fields.problem } },
     prompt: { ...s.prompt, system: ds.system_prompt ?? s.prompt.system },
   };
-  const bench = await loadBench(spec, { dataDir, limit: ds.limit });
+  const bench = await loadBench(spec, { dataDir, limit: ds.limit, id: loaded.id });
   const rows = bench.problems.map((p, i) => {
     const c = getPath(p.raw, column);
     if (typeof c !== 'string' || c.trim() === '') throw new InputError(`record ${i + 1} has no text in "${column}"`, { file: bench.file, line: i + 1, field: 'sft.dataset.completion_column', hint: `its keys are: ${Object.keys(p.raw).join(', ')}` });

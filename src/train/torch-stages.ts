@@ -64,7 +64,7 @@ interface Opened {
   worker: TorchWorker;
   resumed: Ckpt;
   /** What the stage ran on, for its outputs (provenance). */
-  ran: { backend: 'torch'; world_size: number; device: string; mixed_precision: string; versions: Record<string, string> };
+  ran: { backend: 'torch'; world_size: number; sharding: 'fsdp' | 'none'; device: string; mixed_precision: string; versions: Record<string, string> };
 }
 
 async function open(m: TorchStageModel, cfg: SftConfig | GrpoConfig, seed: number, dir: string, logFile: string): Promise<Opened> {
@@ -76,7 +76,7 @@ async function open(m: TorchStageModel, cfg: SftConfig | GrpoConfig, seed: numbe
     await worker.load({ path: m.path, dtype: 'float32', seed, lora: m.lora, optimizer, ...(last ? { adapter: last.dir, optimizer_state: join(last.dir, 'optimizer.pt') } : {}) });
     const { rows } = readJsonlTolerant<{ step: number }>(logFile);
     writeJsonlAtomic(logFile, last ? rows.filter((r) => r.step < last.step) : []);
-    const ran = { backend: 'torch' as const, world_size: hello.world_size, device: hello.device, mixed_precision: hello.mixed_precision, versions: { python: hello.python, ...hello.versions } };
+    const ran = { backend: 'torch' as const, world_size: hello.world_size, sharding: hello.fsdp ? ('fsdp' as const) : ('none' as const), device: hello.device, mixed_precision: hello.mixed_precision, versions: { python: hello.python, ...hello.versions } };
     return { worker, resumed: last ?? { dir: '', step: 0, elapsed_s: 0 }, ran };
   } catch (e) {
     await worker.close();

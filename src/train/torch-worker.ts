@@ -5,12 +5,11 @@
 // quotes the worker's last stderr lines. Never a number.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { InputError, RepriseError } from '../util/errors.js';
+import { RepriseError } from '../util/errors.js';
 import { packagePath } from '../util/paths.js';
-import { parseYaml } from '../config/yaml.js';
+import { readAccelerateConfig } from './accelerate-config.js';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -50,51 +49,13 @@ export function checkTorchDeps(): DepReport {
 
 // ---- accelerate ------------------------------------------------------------------------------------------
 
-/** The keys of an accelerate config file (`accelerate config` writes YAML) that decide how the worker runs. */
-export const AccelerateConfig = z.looseObject({
-  distributed_type: z.string().default('NO'),
-  num_processes: z.number().int().positive().default(1),
-  num_machines: z.number().int().positive().default(1),
-  machine_rank: z.number().int().nonnegative().default(0),
-  mixed_precision: z.enum(['no', 'bf16', 'fp16']).default('no'),
-  use_cpu: z.boolean().default(false),
-});
-export type AccelerateConfig = z.infer<typeof AccelerateConfig>;
-
-export function readAccelerateConfig(file: string): AccelerateConfig {
-  if (!existsSync(file)) throw new InputError(`no such accelerate config: ${file}`, { field: 'accelerate_config' });
-  const doc = parseYaml(readFileSync(file, 'utf8'), file);
-  const r = AccelerateConfig.safeParse(doc.value ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new InputError(`${i.message}`, { file, line: doc.lineOf(i.path as (string | number)[]), field: i.path.join('.') });
-  }
-  const c = r.data;
-  const at = (key: string) => ({ file, line: doc.lineOf([key]), field: key });
-  if (['FSDP', 'DEEPSPEED', 'MEGATRON_LM', 'XLA'].includes(c.distributed_type)) throw new InputError(`distributed_type ${c.distributed_type} is not supported by the torch worker, which sums gradients over ranks itself (DDP)`, { ...at('distributed_type'), hint: 'use MULTI_GPU (or NO for one process)' });
-  if (c.distributed_type === 'MULTI_CPU' && c.num_processes > 1) throw new InputError('accelerate runs MULTI_CPU processes through mpirun only; the worker uses torchrun', { ...at('distributed_type'), hint: 'use distributed_type: MULTI_GPU and set REPRISE_TORCH_DEVICE=cpu for processes on the CPU (gloo)' });
-  return c;
-}
-
-/** The recipe's accelerate config files that cannot be used, as issues on the key (checked before any stage runs). */
-export function accelerateConfigIssues(r: { sft?: { accelerate_config?: string }; grpo?: { accelerate_config?: string } }): { path: string[]; message: string }[] {
-  return (['sft', 'grpo'] as const).flatMap((stage) => {
-    const f = r[stage]?.accelerate_config;
-    if (!f || !existsSync(f)) return []; // a missing file is placementIssues'
-    try {
-      readAccelerateConfig(f);
-      return [];
-    } catch (e) {
-      return [{ path: [stage, 'accelerate_config'], message: (e as Error).message }];
-    }
-  });
-}
-
 export interface Launch {
   command: string;
   args: string[];
   /** Processes the worker runs as (all machines). */
   world: number;
+  /** The config's distributed_type is FSDP: the worker must say so in its hello. */
+  fsdp?: true;
 }
 
 /** How the worker is started: one Python process, or accelerate launch with the config file. */
@@ -103,7 +64,7 @@ export function launchOf(accelerateConfig?: string): Launch {
   const c = readAccelerateConfig(accelerateConfig);
   // REPRISE_ACCELERATE: another launcher command, e.g. "python3 -m accelerate.commands.launch" where no `accelerate` is on PATH
   const [command, ...pre] = (process.env.REPRISE_ACCELERATE ?? 'accelerate launch').trim().split(/\s+/);
-  return { command, args: [...pre, '--config_file', accelerateConfig, workerScript()], world: c.num_processes };
+  return { command, args: [...pre, '--config_file', accelerateConfig, workerScript()], world: c.num_processes, ...(c.fsdp ? { fsdp: true as const } : {}) };
 }
 
 // ---- the protocol ------------------------------------------------------------------------------------------
@@ -114,7 +75,7 @@ const Answer = z.union([
   z.object({ id: z.unknown(), ok: z.literal(false), error: WireError }),
 ]);
 
-export const Hello = z.object({ protocol: z.number(), worker: z.string(), python: z.string(), versions: z.record(z.string(), z.string()), world_size: z.number().int(), device: z.string(), mixed_precision: z.string(), pids: z.array(z.number().int()) });
+export const Hello = z.object({ protocol: z.number(), worker: z.string(), python: z.string(), versions: z.record(z.string(), z.string()), world_size: z.number().int(), device: z.string(), mixed_precision: z.string(), pids: z.array(z.number().int()), fsdp: z.record(z.string(), z.unknown()).nullable().optional() });
 export const Loaded = z.object({ trainable: z.number(), total: z.number(), device: z.string(), dtype: z.string(), world_size: z.number() });
 export const Generated = z.object({ tokens: z.array(z.array(z.number().int())), finished: z.array(z.boolean()) });
 export const Logprobs = z.object({ logprobs: z.array(z.number()) });
@@ -225,6 +186,10 @@ export class TorchWorker {
     if (hello.world_size !== launch.world) {
       await worker.close();
       throw new RepriseError('E_WORKER', `the accelerate config asks for ${launch.world} processes but the worker runs as ${hello.world_size}`, `check ${opts.accelerateConfig}: ${launch.command} ${launch.args.join(' ')}`);
+    }
+    if (Boolean(launch.fsdp) !== Boolean(hello.fsdp)) {
+      await worker.close();
+      throw new RepriseError('E_WORKER', `the accelerate config ${launch.fsdp ? 'asks for' : 'does not ask for'} FSDP but the worker ${hello.fsdp ? 'runs' : 'does not run'} it (accelerate launch sets ACCELERATE_USE_FSDP)`, `check ${opts.accelerateConfig}: ${launch.command} ${launch.args.join(' ')}`);
     }
     return { worker, hello };
   }

@@ -100,8 +100,13 @@ export function readJsonIfExists<T = unknown>(path: string): T | undefined {
 
 /** Parses a whole JSONL file; a bad line is an error naming the file and line. */
 export function readJsonl<T = unknown>(path: string): T[] {
+  return parseJsonl<T>(readText(path), path);
+}
+
+/** JSONL text read from `path` (a gunzipped file, say): one value per non-blank line, errors naming the line. */
+export function parseJsonl<T = unknown>(text: string, path: string): T[] {
   const out: T[] = [];
-  const lines = readText(path).split('\n');
+  const lines = text.split('\n');
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {

@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cli } from '../cli-process.js';
 
 // Bad input through the real command line: exit 2 and one clear line, never V8's abort (133) or "internal error".
 const root = resolve(__dirname, '../..');
 const tiny = readFileSync(join(root, 'tests/fixtures/tiny-recipe.yaml'), 'utf8');
 
-function reprise(args: string[], cwd: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join(root, 'bin/reprise.js'), ...args], { cwd }, (err, _out, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
-  });
-}
+const reprise = (args: string[], cwd: string) => cli(args, { script: 'bin/reprise.js', cwd });
 
 describe('bad input at the command line', () => {
   it('refuses each case with exit 2 and an error naming the file', async () => {

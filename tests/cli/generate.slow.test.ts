@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cli } from '../cli-process.js';
 import { tinyCheckpoint } from '../fixtures/tiny-checkpoint.js';
 
 const root = resolve(__dirname, '../..');
@@ -10,14 +10,7 @@ let ckpt: string;
 let dir: string;
 let input: string;
 
-function reprise(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'generate', ...args], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
-}
+const reprise = (...args: string[]) => cli(['generate', ...args]);
 const rows = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; token_ids: number[]; finish_reason: string });
 
 beforeAll(async () => {
@@ -67,11 +60,7 @@ describe('reprise generate, run as a subprocess (a tiny GPT checkpoint; Hugging 
     const whole = join(dir, 'whole.jsonl');
     expect((await reprise(...flags(whole).slice(1))).code).toBe(0);
     const out = join(dir, 'killed.jsonl');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...flags(out)], { cwd: root, stdio: 'ignore', env: { ...process.env, REPRISE_QUIET: '1' } });
-    const exited = new Promise((res) => child.on('exit', res));
-    for (let i = 0; i < 600 && !(existsSync(`${out}.partial`) && readFileSync(`${out}.partial`, 'utf8').split('\n').length > 3); i++) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGKILL');
-    await exited;
+    await cli(flags(out), { killWhen: () => existsSync(`${out}.partial`) && readFileSync(`${out}.partial`, 'utf8').split('\n').length > 3 });
     expect(existsSync(out)).toBe(false);
     const r = await reprise(...flags(out).slice(1));
     expect(r.code, r.stderr).toBe(0);

@@ -2,25 +2,20 @@
 // through every stage — datagen, SFT, GRPO, the three evals — with the fused kernels, in a real subprocess.
 
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { findWebGpuAdapter } from '../../src/model/backend.js';
+import { cli } from '../cli-process.js';
 
 process.env.REPRISE_WEBGPU ??= 'opengl';
 const gpu = await findWebGpuAdapter();
-const root = resolve(import.meta.dirname, '../..');
 const small = ['datagen.splits.sft.count=64', 'datagen.splits.rl.count=16', 'datagen.splits.test.count=6', 'sft.steps=3', 'grpo.steps=1', 'grpo.prompts_per_step=2', 'grpo.group_size=2', 'grpo.max_tokens=8', 'eval.n_samples=1', 'eval.max_tokens=8', 'eval.bootstrap_resamples=50'];
 
 describe.skipIf(typeof gpu === 'string')(`reprise run on webgpu${typeof gpu === 'string' ? ` (skipped: ${gpu})` : ''}`, () => {
   it('finishes every stage of tiny-r1 and records webgpu as the backend', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-webgpu-run-'));
-    const args = ['--import', 'tsx', join(root, 'src/cli.ts'), 'run', 'recipes/tiny-r1/v1.yaml', '--backend', 'webgpu', '--work-dir', join(dir, 'work'), '--reports', join(dir, 'reports'), ...small.flatMap((s) => ['--set', s])];
-    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
-      const child = execFile(process.execPath, args, { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' }, maxBuffer: 1 << 24 }, (err, _out, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
-      child.stdin?.end();
-    });
+    const { code, stderr } = await cli(['run', 'recipes/tiny-r1/v1.yaml', '--backend', 'webgpu', '--work-dir', join(dir, 'work'), '--reports', join(dir, 'reports'), ...small.flatMap((s) => ['--set', s])]);
     expect(code, stderr.slice(-2000)).toBe(0);
     const summary = JSON.parse(readFileSync(join(dir, 'reports/runs/tiny-r1-v1-s1234/summary.json'), 'utf8'));
     expect(summary.provenance.backend).toBe('webgpu');

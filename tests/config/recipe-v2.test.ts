@@ -32,9 +32,9 @@ describe('recipes, version 2: extends and --set', () => {
     const dir = tree({ 'tiny-r1/v1.yaml': v1, 'tiny-r1/v9.yaml': 'extends: tiny-r1/v1\nversion: 9\nsft:\n  steps: 7\n' });
     const l = loadRecipe(join(dir, 'tiny-r1/v9.yaml'));
     expect(l.recipe.version).toBe(9);
-    expect(l.recipe.sft.steps).toBe(7);
-    expect(l.recipe.sft.batch_size).toBe(16);
-    expect(l.recipe.grpo.steps).toBe(60);
+    expect(l.recipe.sft?.steps).toBe(7);
+    expect(l.recipe.sft?.batch_size).toBe(16);
+    expect(l.recipe.grpo?.steps).toBe(60);
     expect(l.extends).toEqual([join(dir, 'tiny-r1/v1.yaml')]);
   });
 
@@ -46,8 +46,8 @@ describe('recipes, version 2: extends and --set', () => {
   it('--set keeps the type of the value it replaces and is recorded', () => {
     const dir = tree({ 'tiny-r1/v1.yaml': v1 });
     const l = loadRecipe(join(dir, 'tiny-r1/v1.yaml'), undefined, ['grpo.steps=3', 'grpo.scale_rewards=true', 'eval.models=[base, grpo]', 'eval.paired=[base, grpo]']);
-    expect(l.recipe.grpo.steps).toBe(3);
-    expect(l.recipe.grpo.scale_rewards).toBe(true);
+    expect(l.recipe.grpo?.steps).toBe(3);
+    expect(l.recipe.grpo?.scale_rewards).toBe(true);
     expect(l.recipe.eval.models).toEqual(['base', 'grpo']);
     expect(l.overrides).toEqual({ 'grpo.steps': 3, 'grpo.scale_rewards': true, 'eval.models': ['base', 'grpo'], 'eval.paired': ['base', 'grpo'] });
     expect(l.sha256).not.toBe(loadRecipe(join(dir, 'tiny-r1/v1.yaml')).sha256);

@@ -19,9 +19,9 @@ describe('recipe schema', () => {
   it('accepts the shipped recipe and fills defaults', () => {
     const r = parseRecipe(base, 'v1.yaml');
     expect(r.name).toBe('tiny-r1');
-    expect(r.grpo.loss_type).toBe('dr_grpo');
-    expect(r.grpo.optimizer).toBe('adamw');
-    expect(r.grpo.epsilon_high).toBeUndefined();
+    expect(r.grpo?.loss_type).toBe('dr_grpo');
+    expect(r.grpo?.optimizer).toBe('adamw');
+    expect(r.grpo?.epsilon_high).toBeUndefined();
   });
 
   it('names an unknown key, its line, and the keys allowed there', () => {

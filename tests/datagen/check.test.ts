@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildDatagen } from '../../datagen/build.js';
+import { cli } from '../cli-process.js';
 
 process.env.REPRISE_QUIET = '1';
 const root = resolve(__dirname, '../..');
@@ -39,9 +39,9 @@ describe('reprise datagen --check', () => {
     bytes[100] = bytes[100] === 0x31 ? 0x32 : 0x31;
     writeFileSync(file, bytes);
     await expect(buildDatagen(recipe, { outDir: out, check: true })).rejects.toThrow(`${file}: file on disk has sha256`);
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/data/datagen-cli.ts', recipe, '--check', '--out-dir', out], { cwd: root, encoding: 'utf8' });
-    expect(cli.status).toBe(2);
-    expect(cli.stderr).toContain(file);
+    const r = await cli([recipe, '--check', '--out-dir', out], { script: 'tests/fixtures/data/datagen-cli.ts' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(file);
   }, 30_000);
 
   it('fails when the manifest is missing, saying how to build it', async () => {

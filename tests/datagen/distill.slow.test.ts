@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildDatagen } from '../../datagen/build.js';
 import { makeVerifier } from '../../datagen/distill/verify.js';
 import type { DatasetManifest } from '../../src/data/manifest.js';
+import { cli } from '../cli-process.js';
 import { additionPrompts, startTeacher, type Teacher } from '../fixtures/data/teacher-server.js';
 
 const root = resolve(__dirname, '../..');
@@ -89,17 +89,12 @@ describe('distillation against a teacher endpoint', () => {
       const count = 40;
       const { recipe, out } = setup(slow, count, [], { concurrency: 4 });
       const log = join(out, 'add', 'records.jsonl');
-      const child = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/data/datagen-cli.ts', recipe, '--out-dir', out], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' }, stdio: 'ignore' });
-      const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
-      const t0 = Date.now();
-      while (!(existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 10) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
-      child.kill('SIGKILL');
-      await exited;
+      const datagen = (opts: { killWhen?: () => boolean } = {}) => cli([recipe, '--out-dir', out], { script: 'tests/fixtures/data/datagen-cli.ts', ...opts });
+      await datagen({ killWhen: () => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 10 });
       const before = readFileSync(log, 'utf8').trim().split('\n').length;
       expect(before).toBeLessThan(count);
       appendFileSync(log, '{"prompt_id":"q39","index":39,"rows":[{"id":"q5'); // a torn last line, as a crash mid-append leaves
-      const rerun = spawn(process.execPath, ['--import', 'tsx', 'tests/fixtures/data/datagen-cli.ts', recipe, '--out-dir', out], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' }, stdio: 'ignore' });
-      expect(await new Promise((ok) => rerun.on('exit', ok))).toBe(0);
+      expect((await datagen()).code).toBe(0);
       const records = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { prompt_id: string });
       expect(records.length).toBe(count);
       expect(new Set(records.map((x) => x.prompt_id)).size).toBe(count);

@@ -69,7 +69,7 @@ describe('the eval engine over a checkpoint', () => {
     };
     const one = await run(1);
     const batched = await run(12);
-    expect(one.samples).toHaveLength(4 * recipe.eval.n_samples);
+    expect(one.samples).toHaveLength(4 * spec.spec.sampling.n);
     expect(batched).toEqual(one);
   });
 });

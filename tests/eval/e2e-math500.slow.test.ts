@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalCommand } from '../../src/cli/eval.js';
 import { LocalChatBackend } from '../../src/inference/local-chat.js';
 import { startOpenAIServer, type ApiServer } from '../../src/serve/openai-server.js';
+import { cli } from '../cli-process.js';
 import { tinyCheckpoint } from '../fixtures/tiny-checkpoint.js';
 
 process.env.REPRISE_QUIET = '1';
@@ -24,12 +24,8 @@ describe('reprise eval of MATH-500 against reprise serve', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'reprise-e2e-')), 'math500');
     const flags = { bench: 'math500', endpoint: [server.baseUrl], model: 'tiny-ascii', n: '2', limit: '4', concurrency: '2', out, dataDir: join(root, 'tests/fixtures/eval') };
     const samples = join(out, 'samples.jsonl');
-    // node itself with the tsx loader, so the killed process is the eval and not a wrapper around it
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tests/fixtures/eval/run-eval.ts'), JSON.stringify(flags)], { cwd: root, stdio: 'ignore', env: { ...process.env, REPRISE_QUIET: '1' } });
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    while (lines(samples).length < 2 && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGKILL');
-    expect(await exited).toBe(null);
+    const killed = await cli([JSON.stringify(flags)], { script: 'tests/fixtures/eval/run-eval.ts', killWhen: () => lines(samples).length >= 2 });
+    expect(killed.code).toBe(null);
     const before = lines(samples).length;
     expect(before).toBeGreaterThanOrEqual(2);
     expect(before).toBeLessThan(8);

@@ -1,15 +1,14 @@
 // `reprise eval` as a subprocess against endpoints that fail: a sample that could not be obtained is never scored
 // as a wrong answer, and a run with more of them than --max-error-rate allows exits non-zero with no results.json.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli as reprise } from '../cli-process.js';
 import { startFake, type FakeServer } from '../fixtures/fake-openai.js';
 
-const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'reprise-failed-'));
 const evals = join(dir, 'evals');
 const data = join(dir, 'data');
@@ -25,16 +24,7 @@ metrics: { pass_k: [1, 2], maj_k: [2], bootstrap_resamples: 50 }
 mkdirSync(join(data, 'toy'), { recursive: true });
 writeFileSync(join(data, 'toy', 'test.jsonl'), Array.from({ length: 4 }, (_, k) => JSON.stringify({ id: `p${k}`, q: `${k}+${k}?`, a: String(2 * k) })).join('\n') + '\n');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'eval', '--bench', 'toy', '--data-dir', data, '--max-retries', '1', '--timeout', '5', ...args], { cwd: root, env: { ...process.env, REPRISE_EVALS_DIR: evals, REPRISE_QUIET: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => reprise(['eval', '--bench', 'toy', '--data-dir', data, '--max-retries', '1', '--timeout', '5', ...args], { env: { REPRISE_EVALS_DIR: evals } });
 
 async function closedPort(): Promise<number> {
   const s = createServer();

@@ -2,18 +2,18 @@
 // (standard library only) calling the exported reprise_rewards.py as TRL calls reward functions. Its scores must
 // be identical to the registry's on the same inputs.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { cli, serveCli } from '../cli-process.js';
 import { CODE_ITEMS, CODE_REWARDS, MATH_ITEMS, MATH_REWARDS, registryScores } from '../serve/reward-cases.js';
 
 const root = resolve(__dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'reprise-trl-py-'));
 const out = join(dir, 'export');
-const cli = (...args: string[]) => [process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args]] as const;
 
 const REWARDS = [...MATH_REWARDS, ...CODE_REWARDS].map((r, i) => ({ ...r, weight: 1 + i / 8 }));
 const ITEMS = [...MATH_ITEMS, ...CODE_ITEMS];
@@ -46,32 +46,20 @@ except RuntimeError as e:
 json.dump({"scores": scores, "error": error, "down": down}, sys.stdout)
 `;
 
-let server: ChildProcess;
-let url = '';
+let server: { url: string; stop: () => void } | undefined;
 beforeAll(async () => {
   const recipe = parse(readFileSync(join(root, 'recipes/tiny-r1/v1.yaml'), 'utf8')) as Record<string, any>;
   recipe.datagen.splits = { sft: { count: 8, digit_weights: [1, 1] }, rl: { count: 8, digit_weights: [1, 1] }, test: { count: 4, digit_weights: [0, 1] } };
   recipe.grpo.rewards = REWARDS;
   writeFileSync(join(dir, 'recipe.yaml'), stringify(recipe));
-  const [node, exportArgs] = cli('export', 'trl', join(dir, 'recipe.yaml'), '--out', out, '--model', 'Qwen/Qwen2.5-0.5B-Instruct');
-  const ex = spawnSync(node, exportArgs, { cwd: root, encoding: 'utf8', env: { ...process.env, REPRISE_QUIET: '1' } });
-  expect(ex.status, ex.stderr).toBe(0);
+  const ex = await cli(['export', 'trl', join(dir, 'recipe.yaml'), '--out', out, '--model', 'Qwen/Qwen2.5-0.5B-Instruct']);
+  expect(ex.code, ex.stderr).toBe(0);
 
-  const [node2, serveArgs] = cli('rewards', 'serve', '--port', '0');
-  server = spawn(node2, serveArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, REPRISE_QUIET: '1' } });
-  url = await new Promise<string>((ok, fail) => {
-    let text = '';
-    server.stdout!.on('data', (b: Buffer) => {
-      text += b.toString();
-      const m = /Reprise rewards: (http:\/\/127\.0\.0\.1:\d+)\//.exec(text);
-      if (m) ok(m[1]);
-    });
-    server.once('exit', (code) => fail(new Error(`reprise rewards serve exited with ${code}: ${text}`)));
-  });
+  server = await serveCli(['rewards', 'serve', '--port', '0'], /Reprise rewards: (http:\/\/127\.0\.0\.1:\d+)\//);
 }, 120_000);
 
 afterAll(() => {
-  server?.kill('SIGTERM');
+  server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -92,7 +80,7 @@ describe('python3 with the exported reprise_rewards.py against `reprise rewards 
       }),
     );
     writeFileSync(join(dir, 'driver.py'), DRIVER);
-    const py = spawnSync('python3', ['-I', join(dir, 'driver.py'), out, casePath], { encoding: 'utf8', env: { PATH: process.env.PATH, REPRISE_REWARDS_URL: url } });
+    const py = spawnSync('python3', ['-I', join(dir, 'driver.py'), out, casePath], { encoding: 'utf8', env: { PATH: process.env.PATH, REPRISE_REWARDS_URL: server!.url } });
     expect(py.status, py.stderr).toBe(0);
     const got = JSON.parse(py.stdout) as { scores: Record<string, (number | null)[]>; error: string; down: string };
 

@@ -1,21 +1,14 @@
 // --backend: auto's choice and reason, and a webgpu that cannot start as one coded line (a real `reprise` process).
 
 import { describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { resolveBackend } from '../../src/model/backend.js';
+import { cli } from '../cli-process.js';
 
-const root = resolve(__dirname, '../..');
 
-function reprise(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join(root, 'bin/reprise.js'), ...args], { cwd: root, env: { ...process.env, ...env } }, (err, _out, stderr) =>
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-    );
-  });
-}
+const reprise = (args: string[], env: Record<string, string>) => cli(args, { script: 'bin/reprise.js', env });
 
 describe('--backend', () => {
   it('auto says in one line which backend it took and why', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunSummary } from '../../src/eval/results.js';
+import { startCli } from '../cli-process.js';
 
 // Real `reprise run`s of the tiny recipe, started from a directory outside the repository (work dir and reports
 // relative to it), alone, side by side, and with --force beside a running one.
@@ -11,17 +11,7 @@ const root = resolve(__dirname, '../..');
 const recipe = join(root, 'tests/fixtures/tiny-recipe.yaml');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
-interface Run {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stderr: string }>;
-}
-function run(cwd: string, ...extra: string[]): Run {
-  const child = spawn(process.execPath, [join(root, 'bin/reprise.js'), 'run', recipe, ...extra], { cwd, env: { ...process.env, REPRISE_QUIET: '', REPRISE_LOCK_WAIT_S: '2' } });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  child.stdout!.resume();
-  return { child, done: new Promise((r) => child.on('exit', (code) => r({ code, stderr }))) };
-}
+const run = (cwd: string, ...extra: string[]) => startCli(['run', recipe, ...extra], { script: 'bin/reprise.js', cwd, env: { REPRISE_QUIET: '', REPRISE_LOCK_WAIT_S: '2' } });
 const summaryOf = (cwd: string) => JSON.parse(readFileSync(join(cwd, 'reports/runs/tiny-r1-test-v1-s1234/summary.json'), 'utf8')) as RunSummary;
 const rows = (file: string) => readFileSync(file, 'utf8').trim().split('\n').length;
 const stageDir = (cwd: string, stage: string) => {

@@ -1,11 +1,11 @@
 // `reprise run` of the tiny recipe with `sft.lr: 1e308`: the SFT stage stops at its first non-finite step, and the
 // run exits non-zero without GRPO, eval or a report.
 
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli } from '../cli-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -17,12 +17,7 @@ describe('reprise run with a learning rate that overflows', () => {
     expect(readFileSync(recipe, 'utf8')).toMatch(/lr: 1e308/);
     const work = join(base, 'work');
     const reports = join(base, 'reports');
-    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'run', recipe, '--work-dir', work, '--reports', reports], { cwd: root, env: { ...process.env, REPRISE_QUIET: '1' } });
-      let stderr = '';
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('close', (code) => done({ code, stderr }));
-    });
+    const r = await cli(['run', recipe, '--work-dir', work, '--reports', reports]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/reprise: error \[E_NONFINITE\]: sft: .* at step \d+; training stopped/);
     const stages = readdirSync(join(work, 'stages'));

@@ -7,11 +7,11 @@ const recipe = (name: string) => new URL(`../../recipes/${name}.yaml`, import.me
 describe('a recipe checks its rewards on reference answers before training', () => {
   it('countdown-r1 gets the countdown verifier from its dataset family', () => {
     const r = withFamilyVerifier(validateRecipe(recipe('countdown-r1/v1')).recipe);
-    expect(r.grpo.rewards.find((x) => x.name === 'accuracy')?.params).toEqual({ verifier: 'countdown' });
+    expect(r.grpo?.rewards.find((x) => x.name === 'accuracy')?.params).toEqual({ verifier: 'countdown' });
   });
 
   it('multiplication-r1 gets the integer verifier; tiny-r1 keeps the math default (and its stage keys)', () => {
-    expect(withFamilyVerifier(validateRecipe(recipe('multiplication-r1/v1')).recipe).grpo.rewards[0].params).toEqual({ verifier: 'integer' });
+    expect(withFamilyVerifier(validateRecipe(recipe('multiplication-r1/v1')).recipe).grpo?.rewards[0].params).toEqual({ verifier: 'integer' });
     const t = validateRecipe(recipe('tiny-r1/v1')).recipe;
     expect(withFamilyVerifier(t)).toBe(t);
   });

@@ -1,34 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { RunSummary } from '../../src/eval/results.js';
+import { cli as reprise, serveCli } from '../cli-process.js';
 
 const root = resolve(__dirname, '../..');
 const recipe = join(root, 'tests/fixtures/tiny-recipe.yaml');
-
-function cli(args: string[], opts: { killWhen?: () => boolean } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, env: { ...process.env, REPRISE_QUIET: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = opts.killWhen
-      ? setInterval(() => {
-          if (opts.killWhen!()) {
-            child.kill('SIGKILL');
-            clearInterval(timer);
-          }
-        }, 20)
-      : undefined;
-    child.on('exit', (code, signal) => {
-      if (timer) clearInterval(timer);
-      done({ code, signal, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], opts: { killWhen?: () => boolean } = {}) => reprise(args, { ...opts, env: { REPRISE_QUIET: '' } });
 
 function dirs() {
   const base = mkdtempSync(join(tmpdir(), 'reprise-run-'));
@@ -100,17 +79,8 @@ describe('reprise run', () => {
   }
 
   it('serves the run on the leaderboard: three models with intervals, each number linking to its provenance', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve', '--reports', refDirs.reports, '--port', '0'], { cwd: root });
+    const { url, stop } = await serveCli(['serve', '--reports', refDirs.reports, '--port', '0'], /http:\/\/127\.0\.0\.1:\d+\//);
     try {
-      const url = await new Promise<string>((ok, fail) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-          if (m) ok(m[0]);
-        });
-        child.on('exit', () => fail(new Error(`serve exited: ${out}`)));
-      });
       const page = await (await fetch(url)).text();
       for (const m of reference.models) {
         const p = m.metrics['pass@1'];
@@ -123,7 +93,7 @@ describe('reprise run', () => {
       expect(run).toContain('id="model-grpo"');
       expect((await fetch(`${url}runs/..%2f..%2fetc%2fpasswd`)).status).toBe(404);
     } finally {
-      child.kill();
+      stop();
     }
   }, 60_000);
 

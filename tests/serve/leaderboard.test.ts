@@ -13,7 +13,7 @@ const run = (id: string, finished: string, edit: (s: RunSummary) => void = () =>
   edit(s);
   return { id, dir: `/nowhere/${id}`, summary: s };
 };
-const reports = (...runs: LoadedRun[]): Reports => ({ runs, warnings: [] });
+const reports = (...runs: LoadedRun[]): Reports => ({ runs, evals: [], warnings: [] });
 const q = (over: Partial<BoardQuery> = {}): BoardQuery => ({ sort: null, dir: 'desc', bench: null, recipe: null, ...over });
 const ids = (rows: ReturnType<typeof boardRows>): string[] => rows.map((r) => `${r.run.id}/${r.m.model}`);
 

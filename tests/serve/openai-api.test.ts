@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalChatBackend } from '../../src/inference/local-chat.js';
 import { startOpenAIServer, type ApiServer } from '../../src/serve/openai-server.js';
+import { serveCli } from '../cli-process.js';
 import { tinyCheckpoint } from '../fixtures/tiny-checkpoint.js';
 
 let server: ApiServer;
@@ -133,24 +134,13 @@ describe('reprise serve --model', () => {
   });
 
   it('serves the leaderboard and, to the official openai client, the model list and a chat completion', async () => {
-    const { spawn } = await import('node:child_process');
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
-    const { join, resolve } = await import('node:path');
-    const root = resolve(__dirname, '../..');
+    const { join } = await import('node:path');
     const ckpt = await tinyCheckpoint({ chars: '0123456789+=;', context_length: 64, name: 'tiny-r1' });
     const reports = mkdtempSync(join(tmpdir(), 'reprise-serve-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve', '--reports', reports, '--port', '0', '--model', ckpt], { cwd: root });
+    const { url, stop } = await serveCli(['serve', '--reports', reports, '--port', '0', '--model', ckpt], /OpenAI-compatible API: (http:\/\/127\.0\.0\.1:\d+\/v1)/);
     try {
-      const url = await new Promise<string>((ok, fail) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = out.match(/OpenAI-compatible API: (http:\/\/127\.0\.0\.1:\d+\/v1)/);
-          if (m) ok(m[1]);
-        });
-        child.on('exit', () => fail(new Error(`serve exited: ${out}`)));
-      });
       expect((await fetch(url.replace(/v1$/, ''))).status).toBe(200);
       const client = new OpenAI({ baseURL: url, apiKey: 'unused' });
       expect((await client.models.list()).data.map((m) => m.id)).toEqual(['tiny-r1']);
@@ -158,7 +148,7 @@ describe('reprise serve --model', () => {
       expect(r.choices).toHaveLength(1);
       expect(typeof r.choices[0].message.content).toBe('string');
     } finally {
-      child.kill();
+      stop();
     }
   }, 60_000);
 });

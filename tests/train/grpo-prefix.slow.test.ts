@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/model/backend.js';
@@ -9,12 +9,11 @@ import { hfPolicy, templateCodec } from '../../src/model/policy.js';
 import { loadHfTokenizer } from '../../src/model/hf-tokenizer.js';
 import { loadChatTemplate } from '../../src/model/chat-template.js';
 import { trainGrpo } from '../../src/train/grpo.js';
-import { parseRecipe } from '../../src/config/recipe.js';
+import { tinyGrpo } from '../fixtures/tiny-r1-stages.js';
 import { readJsonl } from '../../src/util/fs.js';
 
 // qwen2's template (R1-distill style) ends the prompt with "<think>\n": GRPO's rewards must see it.
 const QWEN2 = join(__dirname, '..', 'fixtures', 'hf', 'qwen2');
-const recipe = parseRecipe(readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8'), 'v1.yaml');
 
 beforeAll(async () => {
   process.env.REPRISE_QUIET = '1';
@@ -27,7 +26,7 @@ describe('GRPO rewards on a template with a prefill', () => {
     const codec = templateCodec(tok, loadChatTemplate(QWEN2, tok)!);
     const withoutPrefix = { ...codec, prefill: () => '' };
     const prompts = ['1+2', '2+2'].map((q, i) => ({ id: String(i), messages: [{ role: 'user' as const, content: q }], answer: '4' }));
-    const cfg = { ...recipe.grpo, steps: 1, prompts_per_step: 2, group_size: 3, max_tokens: 6, lr: 1e-3, beta: 0, ppo_epochs: 1, rewards: [{ name: 'tag_count', weight: 1 }] };
+    const cfg = { ...tinyGrpo, steps: 1, prompts_per_step: 2, group_size: 3, max_tokens: 6, lr: 1e-3, beta: 0, ppo_epochs: 1, rewards: [{ name: 'tag_count', weight: 1 }] };
     const run = async (c: typeof codec) => {
       const dir = mkdtempSync(join(tmpdir(), 'reprise-grpo-prefix-'));
       const m = await loadHfModel(QWEN2);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeScalars } from '../../src/model/kernels/scalars.js';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/model/backend.js';
@@ -12,11 +12,10 @@ import { hfPolicy, type ChatCodec } from '../../src/model/policy.js';
 import type { ChatMessage } from '../../src/model/tokenizer.js';
 import { trainSft } from '../../src/train/sft.js';
 import { trainGrpo } from '../../src/train/grpo.js';
-import { parseRecipe } from '../../src/config/recipe.js';
+import { tinyGrpo, tinySft } from '../fixtures/tiny-r1-stages.js';
 import { readJsonl } from '../../src/util/fs.js';
 
 const QWEN2 = join(__dirname, '..', 'fixtures', 'hf', 'qwen2');
-const recipe = parseRecipe(readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8'), 'v1.yaml');
 
 /** A stand-in for the model's tokenizer and chat template: printable characters as ids 32..126, ChatML markers. */
 const codec: ChatCodec = {
@@ -52,7 +51,7 @@ describe('SFT then GRPO on a Hugging Face checkpoint with LoRA', () => {
     const base = Array.from(m.weights.layers[0].q_proj.w.dataSync());
     disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
-    const sft = { ...recipe.sft, steps: 6, batch_size: 4, lr: 5e-3, warmup_steps: 0, min_lr_ratio: 1, checkpoint_every: 3, log_every: 1 };
+    const sft = { ...tinySft, steps: 6, batch_size: 4, lr: 5e-3, warmup_steps: 0, min_lr_ratio: 1, checkpoint_every: 3, log_every: 1 };
     await trainSft({ model: hfPolicy(m, codec), conversations, cfg: sft, seed: 1, ckpt: join(dir, 'sft.safetensors'), logFile: join(dir, 'sft.jsonl') });
     disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
@@ -69,7 +68,7 @@ describe('SFT then GRPO on a Hugging Face checkpoint with LoRA', () => {
     m2.dispose();
 
     const prompts = conversations.map((c, i) => ({ id: String(i), messages: c.messages.slice(0, 1), answer: c.messages[1].content }));
-    const grpo = { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 6, lr: 1e-3, beta: 0.1, ppo_epochs: 2, rewards: [{ name: 'length', weight: 1 }] };
+    const grpo = { ...tinyGrpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 6, lr: 1e-3, beta: 0.1, ppo_epochs: 2, rewards: [{ name: 'length', weight: 1 }] };
     await trainGrpo({ model: hfPolicy(m, codec), reference: m.base(), prompts, cfg: grpo, seed: 1, ckpt: join(dir, 'grpo.safetensors'), logFile: join(dir, 'grpo.jsonl') });
     const g = readJsonl<Record<string, number>>(join(dir, 'grpo.jsonl'));
     expect(g).toHaveLength(2);

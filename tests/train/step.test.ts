@@ -10,13 +10,11 @@ import { gptPolicy } from '../../src/model/policy.js';
 import { mm } from '../../src/model/gpt.js';
 import { trainSft } from '../../src/train/sft.js';
 import { trainGrpo } from '../../src/train/grpo.js';
-import { parseRecipe } from '../../src/config/recipe.js';
-import { readFileSync } from 'node:fs';
+import { tinyGrpo, tinySft } from '../fixtures/tiny-r1-stages.js';
 import { tinyR1Addition } from '../../datagen/tiny-r1/index.js';
 import { DEFAULT_SPECIALS } from '../../src/model/tokenizer.js';
 import { readJsonl } from '../../src/util/fs.js';
 
-const recipe = parseRecipe(readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8'), 'v1.yaml');
 const spec = { kind: 'char' as const, chars: tinyR1Addition.chars, specials: DEFAULT_SPECIALS };
 const tiny = { d_model: 32, n_layer: 1, n_head: 2, context_length: 96 };
 const data = tinyR1Addition.generate(5, { sft: { count: 16, digit_weights: [1, 1] }, rl: { count: 8, digit_weights: [1, 1] } });
@@ -41,7 +39,7 @@ describe('training steps', () => {
     const model = createModel(tiny, spec, 1);
     disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
-    await trainSft({ model: gptPolicy(model), conversations: data.sft, cfg: { ...recipe.sft, steps: 12, batch_size: 8, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    await trainSft({ model: gptPolicy(model), conversations: data.sft, cfg: { ...tinySft, steps: 12, batch_size: 8, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
     disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<{ loss: number }>(join(dir, 'log.jsonl'));
@@ -56,7 +54,7 @@ describe('training steps', () => {
     const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
     disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
-    await trainGrpo({ model: gptPolicy(model), reference: gptLM(reference), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+    await trainGrpo({ model: gptPolicy(model), reference: gptLM(reference), prompts, cfg: { ...tinyGrpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
     disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     const rows = readJsonl<Record<string, number>>(join(dir, 'log.jsonl'));
@@ -76,7 +74,7 @@ describe('training steps', () => {
   it('SFT with lr 1e308 stops at the first non-finite step, naming it, and keeps the last finite checkpoint', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reprise-sft-nan-'));
     const run = { conversations: data.sft, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') };
-    const cfg = { ...recipe.sft, steps: 3, batch_size: 4, checkpoint_every: 1, log_every: 1 };
+    const cfg = { ...tinySft, steps: 3, batch_size: 4, checkpoint_every: 1, log_every: 1 };
     const model = createModel(tiny, spec, 1);
     await trainSft({ ...run, model: gptPolicy(model), cfg });
     disposeScalars(); // the kernels' kept scalars are made on first use
@@ -95,7 +93,7 @@ describe('training steps', () => {
     const prompts = data.rl.map((r) => ({ id: r.id, messages: r.messages.slice(0, 1), answer: r.answer }));
     disposeScalars(); // the kernels' kept scalars are made on first use
     const before = tf.memory().numTensors;
-    await expect(trainGrpo({ model: gptPolicy(model), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, beta: 0, lr: 1e308, checkpoint_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') })).rejects.toThrow(/^grpo: .* at step 0; training stopped before any checkpoint/);
+    await expect(trainGrpo({ model: gptPolicy(model), prompts, cfg: { ...tinyGrpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, beta: 0, lr: 1e308, checkpoint_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') })).rejects.toThrow(/^grpo: .* at step 0; training stopped before any checkpoint/);
     disposeScalars();
     expect(tf.memory().numTensors).toBe(before);
     expect(existsSync(join(dir, 'ckpt.safetensors'))).toBe(false);

@@ -43,11 +43,11 @@ describe('backend torch in a recipe', () => {
     expect(rejection(() => validateRecipe(hf, ['sft.accelerate_config=no/such.yaml'])).message).toMatch(/field "sft\.accelerate_config": accelerate_config is for backend: torch/);
   });
 
-  it('refuses, before any stage runs, an accelerate config the worker cannot use (FSDP), naming both files', () => {
+  it('refuses, before any stage runs, an accelerate config the worker cannot use (FSDP1), naming both files', () => {
     const cfg = join(mkdtempSync(join(tmpdir(), 'acc-')), 'fsdp.yaml');
-    writeFileSync(cfg, 'compute_environment: LOCAL_MACHINE\ndistributed_type: FSDP\nnum_processes: 2\n');
+    writeFileSync(cfg, 'compute_environment: LOCAL_MACHINE\ndistributed_type: FSDP\nnum_processes: 2\nfsdp_config:\n  fsdp_version: 1\n');
     const e = rejection(() => validateRecipe(hf, ['sft.backend=torch', `sft.accelerate_config=${cfg}`]));
-    expect(e.message).toContain(`field "sft.accelerate_config": ${cfg}, line 2, field "distributed_type": distributed_type FSDP is not supported by the torch worker`);
+    expect(e.message).toContain(`field "sft.accelerate_config": ${cfg}, line 5, field "fsdp_config.fsdp_version": fsdp_config.fsdp_version 1 is not supported by the torch worker`);
   });
 
   it('lists the allowed values of backend', () => {

@@ -34,7 +34,7 @@ describe('dependency check (the real `reprise_worker.py --check`)', () => {
 
   it.runIf(hasTorch)('passes where torch, transformers, peft and accelerate are installed', () => {
     expect(checkTorchDeps().missing).toEqual([]);
-  });
+  }, 60_000); // importing the four packages takes seconds
 
   it('says so when the Python interpreter itself is missing', () => {
     process.env.REPRISE_PYTHON = join(dir, 'no-such-python3');
@@ -64,9 +64,14 @@ describe('accelerate config → launch command', () => {
     }
   });
 
-  it('refuses FSDP and DeepSpeed configs, naming the file, line and key', () => {
-    const f = file('fsdp.yaml', 'compute_environment: LOCAL_MACHINE\ndistributed_type: FSDP\nnum_processes: 2\n');
-    expect(() => launchOf(f)).toThrow(`${f}, line 2, field "distributed_type": distributed_type FSDP is not supported by the torch worker, which sums gradients over ranks itself (DDP)`);
+  it('refuses DeepSpeed configs, naming the file, line and key', () => {
+    const f = file('ds.yaml', 'compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\nnum_processes: 2\n');
+    expect(() => launchOf(f)).toThrow(`${f}, line 2, field "distributed_type": distributed_type DEEPSPEED is not supported by the torch worker, which runs DDP (its own gradient all-reduce) or FSDP2`);
+  });
+
+  it('an FSDP2 config: accelerate launch with it, marked fsdp (the worker must say so in its hello)', () => {
+    const f = file('fsdp.yaml', 'distributed_type: FSDP\nnum_processes: 2\nfsdp_config:\n  fsdp_version: 2\n');
+    expect(launchOf(f)).toEqual({ command: 'accelerate', args: ['launch', '--config_file', f, workerScript()], world: 2, fsdp: true });
   });
 
   it('refuses MULTI_CPU with several processes (accelerate would need mpirun) and says what to use', () => {

@@ -2,7 +2,7 @@
 // tensors back only asynchronously, and the same seeds give the same completions and logged metrics as on cpu.
 
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findWebGpuAdapter, initBackend } from '../../src/model/backend.js';
@@ -10,7 +10,7 @@ import { createModel, disposeModel, gptLM } from '../../src/model/lm.js';
 import { gptPolicy } from '../../src/model/policy.js';
 import { trainGrpo } from '../../src/train/grpo.js';
 import { sampleBatch } from '../../src/inference/sample.js';
-import { parseRecipe } from '../../src/config/recipe.js';
+import { tinyGrpo } from '../fixtures/tiny-r1-stages.js';
 import { tinyR1Addition } from '../../datagen/tiny-r1/index.js';
 import { DEFAULT_SPECIALS } from '../../src/model/tokenizer.js';
 import { readJsonl } from '../../src/util/fs.js';
@@ -19,7 +19,6 @@ import { Rng } from '../../src/util/rng.js';
 process.env.REPRISE_WEBGPU ??= 'opengl';
 process.env.REPRISE_QUIET = '1';
 const gpu = await findWebGpuAdapter();
-const recipe = parseRecipe(readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8'), 'v1.yaml');
 const spec = { kind: 'char' as const, chars: tinyR1Addition.chars, specials: DEFAULT_SPECIALS };
 const tiny = { d_model: 32, n_layer: 2, n_head: 2, context_length: 64 };
 const data = tinyR1Addition.generate(5, { sft: { count: 4, digit_weights: [1, 1] }, rl: { count: 8, digit_weights: [1, 1] } });
@@ -33,7 +32,7 @@ async function run(backend: 'cpu' | 'webgpu') {
   const tok = model.tokenizer;
   const promptIds = prompts.slice(0, 3).map((p) => tok.encodePrompt(p.messages));
   const sampled = await sampleBatch(gptLM(model), promptIds, { temperature: 1, top_p: 0.9, max_tokens: 16 }, tok.eosIds, tok.pad, new Rng('webgpu'));
-  await trainGrpo({ model: gptPolicy(model), reference: gptLM(reference), prompts, cfg: { ...recipe.grpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+  await trainGrpo({ model: gptPolicy(model), reference: gptLM(reference), prompts, cfg: { ...tinyGrpo, steps: 2, prompts_per_step: 2, group_size: 3, max_tokens: 12, ppo_epochs: 2, beta: 0.1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
   disposeModel(model);
   disposeModel(reference);
   return { tokens: sampled.map((s) => s.tokens), log: readJsonl<Record<string, number>>(join(dir, 'log.jsonl')) };

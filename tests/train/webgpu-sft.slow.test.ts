@@ -2,14 +2,14 @@
 // gradient norms as on cpu: the whole training step, AdamW included, runs there without a synchronous read.
 
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findWebGpuAdapter, initBackend } from '../../src/model/backend.js';
 import { createModel, disposeModel } from '../../src/model/lm.js';
 import { gptPolicy } from '../../src/model/policy.js';
 import { trainSft } from '../../src/train/sft.js';
-import { parseRecipe } from '../../src/config/recipe.js';
+import { tinySft } from '../fixtures/tiny-r1-stages.js';
 import { tinyR1Addition } from '../../datagen/tiny-r1/index.js';
 import { DEFAULT_SPECIALS } from '../../src/model/tokenizer.js';
 import { readJsonl } from '../../src/util/fs.js';
@@ -17,7 +17,6 @@ import { readJsonl } from '../../src/util/fs.js';
 process.env.REPRISE_WEBGPU ??= 'opengl';
 process.env.REPRISE_QUIET = '1';
 const gpu = await findWebGpuAdapter();
-const recipe = parseRecipe(readFileSync(new URL('../../recipes/tiny-r1/v1.yaml', import.meta.url), 'utf8'), 'v1.yaml');
 const spec = { kind: 'char' as const, chars: tinyR1Addition.chars, specials: DEFAULT_SPECIALS };
 const tiny = { d_model: 32, n_layer: 2, n_head: 2, context_length: 96 };
 const data = tinyR1Addition.generate(5, { sft: { count: 16, digit_weights: [1, 1] }, rl: { count: 8, digit_weights: [1, 1] } });
@@ -26,7 +25,7 @@ async function sftLog(backend: 'cpu' | 'webgpu'): Promise<{ loss: number; grad_n
   await initBackend(backend);
   const dir = mkdtempSync(join(tmpdir(), `reprise-sft-${backend}-`));
   const model = createModel(tiny, spec, 1);
-  await trainSft({ model: gptPolicy(model), conversations: data.sft, cfg: { ...recipe.sft, steps: 4, batch_size: 4, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
+  await trainSft({ model: gptPolicy(model), conversations: data.sft, cfg: { ...tinySft, steps: 4, batch_size: 4, checkpoint_every: 100, log_every: 1 }, seed: 1, ckpt: join(dir, 'ckpt.safetensors'), logFile: join(dir, 'log.jsonl') });
   disposeModel(model);
   return readJsonl<{ loss: number; grad_norm: number }>(join(dir, 'log.jsonl'));
 }

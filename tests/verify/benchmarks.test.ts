@@ -53,6 +53,7 @@ describe.skipIf(!existsSync(dir))('MATH-500 solutions with the box taken off', (
     for (const r of rows('math500/test.jsonl')) {
       const at = r.solution.lastIndexOf('\\boxed{');
       const inner = lastBoxed(r.solution);
+      if (inner === null) throw new Error(`${r.unique_id}: no \\boxed{} in the solution`);
       const unboxed = r.solution.slice(0, at) + inner + r.solution.slice(at + 7 + inner.length + 1);
       if (gradeMath(r.answer, unboxed, { preset: 'math' }).correct) found++;
     }

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isolation } from '../../src/verify/sandbox/index.js';
 import { wrapCommand } from '../../src/verify/sandbox/isolation.js';
+import { startCli } from '../cli-process.js';
 
 // `reprise exec` as a real process, stopped by a signal while its programs run: nothing it started may outlive
 // it by more than the programs' timeout, and whatever it could not clean up goes at the next start.
-const root = resolve(__dirname, '../..');
 const TIMEOUT_S = 5;
 const GRACE_MS = 2000;
 const iso = isolation();
@@ -54,16 +54,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startExec(tmp: string, input: string) {
   const output = join(dirname(tmp), `out-${Date.now()}.jsonl`);
-  // node with the tsx loader, so the process signalled is `reprise exec` itself and not a wrapper around it
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'exec', '--input', input, '--output', output, '--concurrency', '4'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, TMPDIR: tmp, REPRISE_QUIET: '1' },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, exited, output, stderr: () => stderr };
+  return { ...startCli(['exec', '--input', input, '--output', output, '--concurrency', '4'], { env: { TMPDIR: tmp } }), output };
 }
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {

@@ -3,28 +3,31 @@
 work for Reprise's training loop over a JSON-lines protocol on stdin/stdout (see PROTOCOL.md beside this file).
 Under `accelerate launch` rank 0 speaks the protocol and every rank works on its slice of each batch
 (reprise_comm.py); gradients are summed over ranks, so a step is the same step whatever the number of processes.
+With an FSDP config the model is sharded over the ranks (reprise_fsdp.py) and every rank runs the same number of
+forwards and backwards; the model files are reprise_model.py's.
 
 Only the standard library, torch, transformers, peft and accelerate (the launcher).
 
   python3 reprise_worker.py                      serve the protocol on stdin/stdout
   python3 reprise_worker.py --check              print the dependency report as one JSON line, exit 0/3
-  python3 reprise_worker.py --self-test MODEL_DIR OUT_DIR   (reprise_selftest.py)
+  python3 reprise_worker.py --self-test MODEL_DIR OUT_DIR   (reprise_selftest.py; also --self-test-ranks, --self-test-fsdp)
 """
 import importlib
 import json
 import math
 import os
-import shutil
 import sys
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reprise_fsdp  # noqa: E402
+import reprise_model  # noqa: E402
 from reprise_comm import Comm, rank, worker_device  # noqa: E402
 from reprise_losses import (LOSS_TYPES, clipped_surrogate, group_advantages, grpo_loss_from_logits, k3,  # noqa: E402,F401
                             masked_cross_entropy, token_logprobs, token_weights)
 
 PROTOCOL_VERSION = 2
-WORKER_VERSION = "0.2.0"
+WORKER_VERSION = "0.3.0"
 REQUIRED = ("torch", "transformers", "peft", "accelerate")
 
 
@@ -62,10 +65,10 @@ def encode_error(e):
 
 
 class Worker:
-    def __init__(self, comm, device):
+    def __init__(self, comm, device, fsdp, setup_error=None):
         import torch
-        self.comm, self.device = comm, device
-        self.model = self.optimizer = self.lora = None
+        self.comm, self.device, self.fsdp, self.setup_error = comm, device, fsdp, setup_error
+        self.model = self.optimizer = self.lora = self.load_req = None
         mp = os.environ.get("ACCELERATE_MIXED_PRECISION", "no").lower()
         if mp not in ("no", "bf16", "fp16"):
             raise WorkerError("E_INPUT", f"mixed_precision {mp!r} is not no, bf16 or fp16")
@@ -87,58 +90,54 @@ class Worker:
     # ---- commands ----
 
     def hello(self, req):
+        if self.setup_error:
+            raise WorkerError("E_INPUT", self.setup_error)
         rep = dependency_report()
         want = req.get("protocol")
         if want is not None and want != PROTOCOL_VERSION:
             raise WorkerError("E_PROTOCOL", f"client speaks protocol {want}, this worker speaks {PROTOCOL_VERSION}")
         return {"protocol": PROTOCOL_VERSION, "worker": WORKER_VERSION, **rep, "world_size": self.comm.world,
                 "device": str(self.device), "dist_backend": self.comm.backend, "mixed_precision": self.mixed_precision,
-                "pids": self.comm.all_gather(os.getpid())}
+                "fsdp": self.fsdp, "pids": self.comm.all_gather(os.getpid())}
 
     def load(self, req):
-        self.guard(lambda: self._load(req))
-        if self.comm.world > 1:  # identical start on every rank, whatever each one's random init did
+        if self.setup_error:
+            raise WorkerError("E_INPUT", self.setup_error)
+        self.guard(lambda: self._build(req))
+        if self.fsdp:
+            self.guard(lambda: reprise_fsdp.shard(self.model, self.fsdp, self.device, self.mixed_precision))
+        elif self.comm.world > 1:  # identical start on every rank, whatever each one's random init did
             for p in self.model.parameters():
                 if p.requires_grad:
                     self.comm.broadcast_tensor(p.data)
+        state = self.guard(lambda: self._optimizer(req))
+        if state is not None and self.fsdp:
+            reprise_fsdp.load_optimizer_state(self.model, self.optimizer, state)
         params = [p for p in self.model.parameters() if p.requires_grad]
         return {"trainable": sum(p.numel() for p in params), "total": sum(p.numel() for p in self.model.parameters()),
                 "device": str(self.device), "dtype": str(next(self.model.parameters()).dtype).replace("torch.", ""),
                 "world_size": self.comm.world}
 
-    def _load(self, req):
+    def _build(self, req):
+        self.model = self.optimizer = None
+        model, self.lora = reprise_model.build(req)
+        self.load_req = req
+        self.model = model if self.fsdp else model.to(self.device)  # fully_shard moves each rank's shards
+
+    def _optimizer(self, req):
+        """AdamW over the (sharded) trainable parameters; the saved state to load, under FSDP (a collective)."""
         import torch
-        from transformers import AutoModelForCausalLM
-        dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}.get(req.get("dtype", "float32"))
-        if dtype is None:
-            raise WorkerError("E_INPUT", f"dtype {req.get('dtype')!r} is not float32, bfloat16 or float16")
-        path = req.get("path")
-        if not path or not os.path.isdir(path):
-            raise WorkerError("E_INPUT", f"model path {path!r} is not a directory")
-        if req.get("seed") is not None:
-            torch.manual_seed(int(req["seed"]))
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
-        self.lora = req.get("lora")
-        adapter = req.get("adapter")
-        if adapter:
-            from peft import PeftModel
-            if not os.path.isfile(os.path.join(adapter, "adapter_config.json")):
-                raise WorkerError("E_INPUT", f"adapter {adapter!r} has no adapter_config.json")
-            model = PeftModel.from_pretrained(model, adapter, is_trainable=True)
-            self.lora = self.lora or {"from": adapter}
-        elif self.lora:
-            from peft import LoraConfig, get_peft_model
-            cfg = LoraConfig(r=self.lora["r"], lora_alpha=self.lora.get("lora_alpha", 16), lora_dropout=self.lora.get("lora_dropout", 0.0),
-                             target_modules=self.lora.get("target_modules", "all-linear"), use_rslora=self.lora.get("use_rslora", False),
-                             task_type="CAUSAL_LM")
-            model = get_peft_model(model, cfg)
-        self.model = model.to(self.device)
         opt = req.get("optimizer", {})
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=opt.get("lr", 1e-5), betas=(opt.get("beta1", 0.9), opt.get("beta2", 0.999)),
                                            eps=opt.get("eps", 1e-8), weight_decay=opt.get("weight_decay", 0.0))
-        if req.get("optimizer_state"):
-            self.optimizer.load_state_dict(torch.load(req["optimizer_state"], map_location=self.device))
+        if not req.get("optimizer_state"):
+            return None
+        state = torch.load(req["optimizer_state"], map_location="cpu" if self.fsdp else self.device)
+        if self.fsdp:
+            return state
+        self.optimizer.load_state_dict(state)
+        return None
 
     def _need_model(self):
         if self.model is None:
@@ -160,7 +159,18 @@ class Worker:
             out[name] = x.view(B, T)
         if out.get("inputs") is None or out.get("targets") is None:
             raise WorkerError("E_INPUT", "a batch needs inputs and targets (B*T token ids each)")
+        if self.fsdp:
+            vocab = self.model.get_input_embeddings().num_embeddings
+            reprise_fsdp.check_ids(out["inputs"], vocab, "inputs")
+            reprise_fsdp.check_ids(out["targets"], vocab, "targets")
         return B, T, out
+
+    def _micro(self, B, rows, mb):
+        """This rank's micro-batches (r0, r1) in its rows; under FSDP padded with None (a dummy) to the count of the rank with the most."""
+        n = rows.stop - rows.start
+        if not self.fsdp:
+            return [(r0, min(n, r0 + mb)) for r0 in range(0, n, mb)]
+        return reprise_fsdp.micro_batches(n, B, self.comm.world, mb)
 
     def _autocast(self):
         import contextlib
@@ -187,9 +197,12 @@ class Worker:
             out = []
             self.model.eval()
             with torch.no_grad(), self._adapter(req.get("adapter", True)):
-                for r0 in range(0, inputs.shape[0], mb):
-                    lg = self._logits(inputs[r0:r0 + mb], req.get("temperature", 1.0))
-                    out.append(token_logprobs(lg.reshape(-1, lg.shape[-1]), targets[r0:r0 + mb].reshape(-1)))
+                for r in self._micro(B, rows, mb):
+                    if r is None:
+                        self._logits(b["inputs"][:1], 1.0)
+                        continue
+                    lg = self._logits(inputs[r[0]:r[1]], req.get("temperature", 1.0))
+                    out.append(token_logprobs(lg.reshape(-1, lg.shape[-1]), targets[r[0]:r[1]].reshape(-1)))
             return torch.cat(out).tolist() if out else []
         part = self.guard(local)
         return {"logprobs": [v for p in self.comm.all_gather(part) for v in p]}
@@ -199,18 +212,22 @@ class Worker:
         state = {}
         self.guard(lambda: self._local_step(req, state))
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
-        flat = torch.cat([g.reshape(-1).float() for g in grads] + [state["stats"]])
-        self.comm.all_reduce_sum(flat)
+        if self.fsdp:  # the reduce-scatter in each backward summed the gradients
+            flat = self.comm.all_reduce_sum(state["stats"])
+        else:
+            grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+            flat = torch.cat([g.reshape(-1).float() for g in grads] + [state["stats"]])
+            self.comm.all_reduce_sum(flat)
+            off = 0
+            for p, g in zip(params, grads):
+                p.grad = flat[off:off + g.numel()].view_as(p).to(p.dtype)
+                off += g.numel()
         loss, clipped, n_tok, kl_sum, ent_sum = flat[-5:].tolist()
-        off = 0
-        for p, g in zip(params, grads):
-            p.grad = flat[off:off + g.numel()].view_as(p).to(p.dtype)
-            off += g.numel()
         if not math.isfinite(loss):
             self.optimizer.zero_grad(set_to_none=True)
             raise WorkerError("E_NONFINITE", f"loss is {loss}; no update applied", 0)
-        gn = torch.nn.utils.clip_grad_norm_(params, req.get("grad_clip") or float("inf")).item()
+        max_norm = req.get("grad_clip") or float("inf")
+        gn = reprise_fsdp.clip(params, max_norm) if self.fsdp else torch.nn.utils.clip_grad_norm_(params, max_norm).item()
         if not math.isfinite(gn):
             self.optimizer.zero_grad(set_to_none=True)
             raise WorkerError("E_NONFINITE", f"gradient norm is {gn}; no update applied", 0)
@@ -252,9 +269,11 @@ class Worker:
         self.optimizer.zero_grad(set_to_none=True)
         stats = torch.zeros(5, dtype=torch.float32, device=self.device)  # loss, clipped, tokens, kl, entropy
         sl = lambda name, a, z: None if b[name] is None else b[name][rows][a:z].reshape(-1)  # noqa: E731
-        n_rows = rows.stop - rows.start
-        for r0 in range(0, n_rows, mb):
-            r1 = min(n_rows, r0 + mb)
+        for r in self._micro(B, rows, mb):
+            if r is None:  # a dummy under FSDP: its backward's reduce-scatter adds zero
+                (self._logits(b["inputs"][:1], 1.0).sum() * 0).backward()
+                continue
+            r0, r1 = r
             lg = self._logits(b["inputs"][rows][r0:r1], temperature)
             flat_lg = lg.reshape(-1, lg.shape[-1])
             logp = token_logprobs(flat_lg, b["targets"][rows][r0:r1].reshape(-1))
@@ -279,7 +298,7 @@ class Worker:
         state["stats"] = stats
 
     def generate(self, req):
-        from reprise_generate import sample_rows
+        from reprise_generate import check_prompts, sample_rows
 
         def local():
             self._need_model()
@@ -288,59 +307,41 @@ class Worker:
                 raise WorkerError("E_INPUT", "generate needs prompts: a non-empty list of non-empty token id lists")
             if not isinstance(seeds, list) or len(seeds) != len(prompts):
                 raise WorkerError("E_INPUT", f"generate needs one seed per prompt ({len(prompts)}), got {seeds if not isinstance(seeds, list) else len(seeds)}")
+            if self.fsdp:  # the whole request, on every rank, before the first collective
+                check_prompts(self.model, prompts, req)
             rows = self.comm.rows(len(prompts))
             self.model.eval()
             with self._adapter(req.get("adapter", True)), self._autocast():
-                return sample_rows(self.model, prompts[rows], seeds[rows], req, self.device)
+                return sample_rows(self.model, prompts[rows], seeds[rows], req, self.device, self.comm if self.fsdp else None)
         part = self.guard(local)
         parts = self.comm.all_gather(part)
         return {"tokens": [t for p in parts for t in p["tokens"]], "finished": [f for p in parts for f in p["finished"]]}
 
     def save(self, req):
-        def local():
+        def check():
             self._need_model()
-            path = req.get("path")
-            if not path:
-                raise WorkerError("E_INPUT", "save needs path")
-            if self.comm.rank != 0:
-                return None
-            return self._save(req, path)
-        out = self.guard(local)
+            if self.comm.rank == 0:
+                reprise_model.check_new(req.get("path"), req.get("merged"))
+        self.guard(check)
+        if not self.fsdp:
+            out = self.guard(lambda: reprise_model.write(self.model, self.lora, req, self.optimizer.state_dict()) if self.comm.rank == 0 else None)
+            return self.comm.all_gather(out)[0]
+        state = reprise_fsdp.full_model_state(self.model)  # collectives: every rank
+        opt = reprise_fsdp.full_optimizer_state(self.model, self.optimizer) if req.get("optimizer") else None
+        out = self.guard(lambda: reprise_model.write(reprise_model.replica(self.load_req, state), self.lora, req, opt) if self.comm.rank == 0 else None)
         return self.comm.all_gather(out)[0]
-
-    def _save(self, req, path):
-        import copy
-        import torch
-        merged = req.get("merged")
-        for p in (path, merged):
-            if p and os.path.exists(p):
-                raise WorkerError("E_INPUT", f"save path {p} exists; choose a new directory")
-        tmp = path.rstrip("/") + ".tmp-" + str(os.getpid())
-        shutil.rmtree(tmp, ignore_errors=True)
-        self.model.save_pretrained(tmp)
-        if req.get("optimizer"):
-            torch.save(self.optimizer.state_dict(), os.path.join(tmp, "optimizer.pt"))
-        if req.get("state") is not None:
-            with open(os.path.join(tmp, "reprise_state.json"), "w") as f:
-                json.dump(req["state"], f)
-        os.replace(tmp, path)
-        out = {"path": path, "files": sorted(os.listdir(path)), "layout": "peft" if self.lora else "hf"}
-        if merged:
-            mtmp = merged.rstrip("/") + ".tmp-" + str(os.getpid())
-            shutil.rmtree(mtmp, ignore_errors=True)
-            full = copy.deepcopy(self.model).merge_and_unload() if self.lora else self.model
-            full.save_pretrained(mtmp)
-            del full
-            os.replace(mtmp, merged)
-            out["merged"] = {"path": merged, "files": sorted(os.listdir(merged))}
-        return out
 
 
 def serve(stdin, proto):
     """Rank 0 reads requests and answers on `proto`; other ranks follow the broadcast requests."""
     device = worker_device()
-    comm = Comm(device)
-    worker = Worker(comm, device)
+    fsdp, setup_error = None, None
+    try:
+        fsdp = reprise_fsdp.settings()
+    except ValueError as e:  # answered to hello and load
+        setup_error = str(e)
+    comm = Comm(device, process_group=fsdp is not None)
+    worker = Worker(comm, device, fsdp, setup_error)
     commands = {"hello": worker.hello, "load": worker.load, "logprobs": worker.logprobs, "step": worker.step,
                 "generate": worker.generate, "save": worker.save}
     while True:
@@ -384,10 +385,10 @@ def main(argv):
         rep = dependency_report()
         print(json.dumps(rep))
         return 3 if rep["missing"] else 0
-    if len(argv) > 1 and argv[1] in ("--self-test", "--self-test-ranks"):
+    if len(argv) > 1 and argv[1] in ("--self-test", "--self-test-ranks", "--self-test-fsdp"):
         import reprise_selftest
-        fn = reprise_selftest.self_test if argv[1] == "--self-test" else reprise_selftest.rank_test
-        out = fn(os.path.abspath(__file__), argv[2], argv[3])
+        fn = {"--self-test": reprise_selftest.self_test, "--self-test-ranks": reprise_selftest.rank_test, "--self-test-fsdp": reprise_selftest.fsdp_test}[argv[1]]
+        out = fn(os.path.abspath(__file__), *argv[2:])
         print(json.dumps(out))
         return 0 if out["ok"] else 1
     # the protocol owns stdout: anything the libraries print goes to stderr (and every rank but 0 writes nothing)
