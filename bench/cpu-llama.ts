@@ -33,7 +33,7 @@ export async function benchLlama(): Promise<Record<string, unknown>> {
     const opt = new AdamW(m.trainable, LORA_ADAMW);
     const B = 1;
     const batch: Batch = { ids: ids(B), targets: tf.randomUniform([B * T], 0, V, 'int32', 3) as tf.Tensor1D, mask: tf.ones([B * T]) as tf.Tensor1D };
-    const loraMs = await msPerStep(trainingStep((x) => m.forward(x, { train: true }), batch, opt, Object.values(m.trainable)), 1, 1);
+    const loraMs = await msPerStep(trainingStep(m, batch, opt, Object.values(m.trainable)), 1, 1);
     opt.dispose();
     disposeBatch(batch);
     const sampling: Record<string, number> = {};

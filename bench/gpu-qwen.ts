@@ -27,7 +27,7 @@ async function loraStep(m: HfModel, q: QwenBench): Promise<{ ms: number; loss: n
   const opt = new AdamW(m.trainable, LORA_ADAMW);
   const batch = randomBatch(q.B, q.T, V);
   let loss = NaN;
-  const step = trainingStep((ids) => m.forward(ids, { train: true }), batch, opt, Object.values(m.trainable));
+  const step = trainingStep(m, batch, opt, Object.values(m.trainable));
   const ms = await msPerStep(async () => (loss = await step()), 2, q.steps);
   opt.dispose();
   disposeBatch(batch);

@@ -93,7 +93,7 @@ async function sftStep(m: HfModel, V: number): Promise<{ tokens_per_s: number; h
     mask: tf.ones([n]) as tf.Tensor1D,
   };
   try {
-    const r = await measure(trainingStep((ids) => m.forward(ids, { train: true, seed: 1 }), batch, opt, Object.values(m.trainable)));
+    const r = await measure(trainingStep(m, batch, opt, Object.values(m.trainable)));
     return { tokens_per_s: n / r.s, heap_gib: r.heap_gib };
   } finally {
     opt.dispose();

@@ -6,6 +6,8 @@
 //   serve   — server-side render time of the leaderboard with 1,000 runs × 6 benchmarks (target < 200 ms).
 //   hf      — Hugging Face model layer on wasm: load time, forward and sampling tokens/s (batch 1 and 32) for random
 //             SmolLM2-135M- and Qwen2.5-0.5B-shaped checkpoints (bench/hf-bench.ts).
+//   hf-sft  — one LoRA SFT step of the Qwen2.5-0.5B shape, the loss over the whole logits and in chunks of rows, at
+//             1×64, 1×512 and 2×512 tokens: time, peak tensor bytes, hf-memory.ts' estimate, heap (bench/hf-sft-bench.ts).
 //   cpu     — training and sampling tokens/s of our GPT (tiny-r1's and a d256 one) against PyTorch CPU with the same
 //             weights in the same run, ratios; a SmolLM2-135M-shaped Llama beside (bench/cpu-bench.ts).
 //   tiny-r1 — runs recipes/tiny-r1/v2.yaml from scratch: each stage's wall time, training and sampling
@@ -89,6 +91,7 @@ const BENCHES: Record<string, [file: string, run: () => Promise<Record<string, u
   eval: ['eval', async () => (await import('./eval-bench.js')).benchEvalHarness()],
   serve: ['serve', async () => ({ target_ms: 200, ...(await (await import('./serve-bench.js')).benchServe()) })],
   hf: ['hf-models', async () => (await import('./hf-bench.js')).benchHf()],
+  'hf-sft': ['hf-sft', async () => (await import('./hf-sft-bench.js')).benchHfSft()],
   cpu: ['cpu', async () => (await import('./cpu-bench.js')).benchCpu()],
 };
 

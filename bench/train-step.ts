@@ -3,7 +3,8 @@
 // (cpu_torch.py, gpu_torch.py, gpu_torch_qwen.py) take the same step with the same settings.
 
 import * as tf from '@tensorflow/tfjs';
-import { maskedCrossEntropy } from '../src/train/losses.js';
+import { maskedCrossEntropy, sftLoss } from '../src/train/losses.js';
+import type { CausalLM } from '../src/model/causal-lm.js';
 import type { AdamW, AdamWConfig } from '../src/train/optim.js';
 
 /** What the records say one step is. */
@@ -29,10 +30,15 @@ export function randomBatch(B: number, T: number, V: number): Batch {
   };
 }
 
-/** A step on `logits(ids)` [B·T, V] that resolves to its loss; `vars`: what trains (LoRA's factors), default every variable. */
-export function trainingStep(logits: (ids: tf.Tensor2D) => tf.Tensor2D, batch: Batch, opt: AdamW, vars?: tf.Variable[]): () => Promise<number> {
+/**
+ * A step on `logits(ids)` [B·T, V], or on a model's SFT loss as trainSft takes it (sftLoss: a Hugging Face model's
+ * over the vocabulary in chunks of rows), that resolves to its loss; `vars`: what trains (LoRA's factors), default
+ * every variable.
+ */
+export function trainingStep(model: ((ids: tf.Tensor2D) => tf.Tensor2D) | CausalLM, batch: Batch, opt: AdamW, vars?: tf.Variable[]): () => Promise<number> {
+  const lossOf = typeof model === 'function' ? () => maskedCrossEntropy(model(batch.ids), batch.targets, batch.mask) : () => sftLoss(model, batch.ids, batch.targets, batch.mask, 1);
   return async () => {
-    const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(logits(batch.ids), batch.targets, batch.mask), vars);
+    const { value, grads } = tf.variableGrads(lossOf, vars);
     await opt.apply(grads, 1e-4);
     const loss = (await value.data())[0];
     tf.dispose([value, ...Object.values(grads)]);

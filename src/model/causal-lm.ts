@@ -5,8 +5,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KvCache } from './decoder.js';
 import type { Params } from './gpt.js';
+import type { TokenScores } from './vocab-loss.js';
 
 export type { KvCache } from './decoder.js';
+export type { TokenScores } from './vocab-loss.js';
 
 export interface LmInfo {
   /** Registry name: gpt, llama, qwen2, qwen3. */
@@ -30,6 +32,16 @@ export interface StepInput {
   lastOnly?: boolean;
 }
 
+export interface ScoreOptions {
+  /** Dropout on, its masks drawn from seed. */
+  train?: boolean;
+  seed?: number;
+  /** The logits are divided by it (GRPO scores at the sampling temperature, as TRL does). */
+  temperature?: number;
+  /** Also the entropy of each position's distribution (no gradient). */
+  entropy?: boolean;
+}
+
 export interface CausalLM {
   readonly config: LmInfo;
   /** The variables a train step updates (all of GPT's; a Hugging Face model's LoRA factors), by name. */
@@ -38,15 +50,13 @@ export interface CausalLM {
   step(x: StepInput): tf.Tensor2D;
   /** Logits [B*T, V] of right-padded sequences [B, T] that start at position 0; train turns dropout on, its masks drawn from seed. */
   forward(ids: tf.Tensor2D, opts?: { train?: boolean; seed?: number }): tf.Tensor2D;
+  /**
+   * log p(target) per position [B*T] of sequences [B, T] and their next tokens [B*T], computed over the vocabulary
+   * in chunks of rows, never holding the [B*T, V] logits. Absent: the trainers take the logits from forward (our
+   * GPT, whose vocabulary is small).
+   */
+  targetLogprobs?(ids: tf.Tensor2D, targets: tf.Tensor1D, opts?: ScoreOptions): TokenScores;
   dispose(): void;
-}
-
-/** log p(target) per position [B*T] for sequences ids [B, T] and their next tokens targets [B*T]. */
-export function logProbs(lm: CausalLM, ids: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const logits = lm.forward(ids);
-    return tf.sum(tf.logSoftmax(logits).mul(tf.oneHot(targets, logits.shape[1])), -1) as tf.Tensor1D;
-  });
 }
 
 /** Positions 0..T−1 for every row, [B*T]. */

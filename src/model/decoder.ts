@@ -61,13 +61,13 @@ export interface TrainCtx {
 }
 
 /** (a bᵀ)ᵀ with a [m, k] held in place and only bᵀ [k, n] packed: [n, m]. */
-const productT = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.transpose(tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
+export const productT = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.transpose(tf.matMul(a, tf.transpose(b))) as tf.Tensor2D;
 
 /** Rows of a frozen weight per product in a backward pass (the output head has vocab_size rows). */
 export const GRAD_ROW_CHUNK = 8192;
 
 /** dy w for dy [N, out] and a frozen w [out, in], never with w itself as the packed operand: (wᵀ dyᵀ)ᵀ with a transient wᵀ, or summed over row blocks of w (fresh slices) when w is tall, so no [in, out] copy of the head is made. */
-function gradInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+export function gradInput(dy: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   const [out] = w.shape;
   if (out <= GRAD_ROW_CHUNK) return productT(tf.transpose(w) as tf.Tensor2D, dy);
   let dx: tf.Tensor2D | undefined;
@@ -225,15 +225,35 @@ function checkpointed(layer: (h: tf.Tensor2D, train: TrainCtx, r: LayerRun) => t
   return f(h, ...vars);
 }
 
+/**
+ * Rows of the frozen embedding [V, d], kept off the tape: recorded there, gather would save a clone of its whole
+ * input for a gradient that never flows to it, and wasm's clone copies (0.54 GiB for Qwen2.5-0.5B's table).
+ */
+function embedRows(embed: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const f = tf.customGrad(((e: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    return { value: tf.gather(e, ids), gradFunc: (dy: tf.Tensor) => tf.zerosLike(e) };
+  }) as never) as unknown as (e: tf.Tensor2D) => tf.Tensor2D;
+  return f(embed);
+}
+
 const adapterVars = (L: DecoderLayer): tf.Variable[] => LINEAR_NAMES.flatMap((n) => (L[n].lora ? [L[n].lora!.a, L[n].lora!.b] : []));
 
 export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
+  return mmFrozen(decoderHidden(w, cfg, x), headOf(w));
+}
+
+/** The output head [V, d]: lm_head, or the embedding when tied. */
+export const headOf = (w: DecoderWeights): tf.Tensor2D => w.head ?? w.embed;
+
+/** The final hidden states after the last RMSNorm, [B*T, d] (or [B, d] with lastOnly): what the head multiplies. */
+export function decoderHidden(w: DecoderWeights, cfg: DecoderConfig, x: DecoderInput): tf.Tensor2D {
   const [B, T] = x.ids.shape;
   const { head_dim: hd, hidden_size: d, rms_norm_eps: eps } = cfg;
   if (x.positions.length !== B * T) throw new ShapeError('positions', `[${B * T}]`, [x.positions.length]);
   const { cos: cosA, sin: sinA } = ropeTables(cfg.rope, x.positions);
   const run: LayerRun = { B, T, cos: tf.tensor3d(cosA, [B * T, 1, hd]), sin: tf.tensor3d(sinA, [B * T, 1, hd]), bias: x.bias, cache: x.cache, noAdapters: x.noAdapters };
-  let h = tf.gather(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D) as tf.Tensor2D; // [B*T, d]
+  let h = embedRows(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D); // [B*T, d]
   // each layer in its own scope: inference holds one layer's intermediates at a time; training recomputes them
   w.layers.forEach((L, l) => {
     const layer = (hin: tf.Tensor2D, train: TrainCtx | undefined, r: LayerRun) => decoderLayer(cfg, L, l, hin, r, train);
@@ -241,7 +261,7 @@ export function decoderLogits(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
     h = x.train && !x.cache ? checkpointed(layer, prev, x.noAdapters ? [] : adapterVars(L), x.train, run) : tf.tidy(() => layer(prev, x.train, run));
   });
   if (x.lastOnly) h = h.reshape([B, T, d]).slice([0, T - 1, 0], [B, 1, d]).reshape([B, d]);
-  return mmFrozen(rmsNorm(h, w.norm, eps) as tf.Tensor2D, w.head ?? w.embed);
+  return rmsNorm(h, w.norm, eps) as tf.Tensor2D;
 }
 
 /** Every tensor of the weights, LoRA factors included. */

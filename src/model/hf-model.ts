@@ -9,12 +9,13 @@ import { InputError } from '../util/errors.js';
 import { readJson } from '../util/fs.js';
 import { initBackend, type BackendName } from './backend.js';
 import { parseDecoderConfig, readGenerationConfig, type DecoderConfig, type GenerationDefaults } from './hf-config.js';
-import { decoderLogits, decoderTensors, LINEAR_NAMES, type DecoderInput, type DecoderLayer, type DecoderWeights, type Linear } from './decoder.js';
-import { assertFits, forwardParts, LOGPROB_LOGIT_COPIES, prefillChunk, trainStepParts } from './hf-memory.js';
+import { decoderHidden, decoderLogits, decoderTensors, headOf, LINEAR_NAMES, type DecoderInput, type DecoderLayer, type DecoderWeights, type Linear } from './decoder.js';
+import { assertFits, forwardParts, LOGPROB_LOGIT_COPIES, prefillChunk, SCORE_CHUNK_COPIES, trainStepParts } from './hf-memory.js';
+import { chunkedTargetLogprobs, lossChunkRows, type TokenScores } from './vocab-loss.js';
 import { checkTensors, linearKey, linearShapes, locateTensors } from './hf-weights.js';
 import { readTensors } from './safetensors.js';
 import { causalBias } from './gpt.js';
-import { logProbs, rangePositions, type CausalLM, type LmInfo, type StepInput } from './causal-lm.js';
+import { rangePositions, type CausalLM, type LmInfo, type ScoreOptions, type StepInput } from './causal-lm.js';
 import type { Params } from './gpt.js';
 import type { LoraSettings } from './lora.js';
 
@@ -23,7 +24,8 @@ export class HfModel implements CausalLM {
   readonly trainable: Params = {};
   /** The LoRA adapters attached (lora.ts), with the module paths they sit on. */
   lora?: LoraSettings & { targets: string[] };
-  private trainSeed = 0;
+  /** Dropout's counter when a training call names no seed; the decoder advances it in place. */
+  private readonly trainCtx = { seed: 0 };
 
   constructor(
     readonly dir: string,
@@ -43,18 +45,31 @@ export class HfModel implements CausalLM {
 
   forward(ids: tf.Tensor2D, opts: { train?: boolean; seed?: number } = {}): tf.Tensor2D {
     const [B, T] = ids.shape;
-    const lower = 'lower the batch size (sft.batch_size, grpo.micro_batch_size) or the sequence length';
-    if (opts.train) assertFits(`a training step on ${B} × ${T} tokens`, trainStepParts(this.decoder, B, T, { rank: this.lora?.r ?? 0, params: trainableCount(this.trainable) }), lower);
-    else assertFits(`a forward pass on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES, loraRank: this.lora?.r }), lower);
-    const train = opts.train ? { seed: opts.seed ?? this.trainSeed } : undefined;
-    const out = decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), train });
-    if (train && opts.seed === undefined) this.trainSeed = train.seed;
-    return out;
+    if (opts.train) assertFits(`a training step on ${B} × ${T} tokens`, trainStepParts(this.decoder, B, T, { rank: this.lora?.r ?? 0, params: trainableCount(this.trainable) }), LOWER_TRAIN);
+    else assertFits(`a forward pass on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES, loraRank: this.lora?.r }), LOWER_TRAIN);
+    return decoderLogits(this.weights, this.decoder, this.input(ids, opts));
+  }
+
+  /** log p(target) per position, the loss over the vocabulary in chunks of `rows` rows (vocab-loss.ts). */
+  targetLogprobs(ids: tf.Tensor2D, targets: tf.Tensor1D, opts: ScoreOptions & { rows?: number } = {}): TokenScores {
+    const [B, T] = ids.shape;
+    const rows = Math.min(B * T, opts.rows ?? lossChunkRows(this.decoder.vocab_size));
+    if (opts.train) assertFits(`a training step on ${B} × ${T} tokens`, trainStepParts(this.decoder, B, T, { rank: this.lora?.r ?? 0, params: trainableCount(this.trainable), lossRows: rows }), LOWER_TRAIN);
+    else assertFits(`log-probabilities of ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitRows: rows, logitCopies: SCORE_CHUNK_COPIES, loraRank: this.lora?.r }), LOWER_TRAIN);
+    const h = decoderHidden(this.weights, this.decoder, this.input(ids, opts));
+    return chunkedTargetLogprobs(h, headOf(this.weights), targets, { ...opts, rows });
   }
 
   /** log p(target) per position [B*T] of sequences [B, T] and their next tokens [B*T]. */
   logProbs(ids: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-    return logProbs(this, ids, targets);
+    return tf.tidy(() => this.targetLogprobs(ids, targets).logp);
+  }
+
+  /** A training batch's decoder input; train draws dropout masks from seed, or from a counter the model keeps. */
+  private input(ids: tf.Tensor2D, opts: { train?: boolean; seed?: number }): DecoderInput {
+    const [B, T] = ids.shape;
+    const train = opts.train ? (opts.seed === undefined ? this.trainCtx : { seed: opts.seed }) : undefined;
+    return { ids, positions: rangePositions(B, T), bias: causalBias(T), train };
   }
 
   /** The same model with its LoRA adapters off (the reference policy of a LoRA run; shares every tensor). */
@@ -65,8 +80,15 @@ export class HfModel implements CausalLM {
       step: (x) => stepChunked(this.weights, this.decoder, { ...x, noAdapters: true }),
       forward: (ids) => {
         const [B, T] = ids.shape;
-        assertFits(`a forward pass of the base model on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES }), 'lower grpo.micro_batch_size or the sequence length');
-        return decoderLogits(this.weights, this.decoder, { ids, positions: rangePositions(B, T), bias: causalBias(T), noAdapters: true });
+        assertFits(`a forward pass of the base model on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES }), LOWER_REF);
+        return decoderLogits(this.weights, this.decoder, { ...this.input(ids, {}), noAdapters: true });
+      },
+      targetLogprobs: (ids, targets, opts = {}) => {
+        const [B, T] = ids.shape;
+        const rows = Math.min(B * T, lossChunkRows(this.decoder.vocab_size));
+        assertFits(`log-probabilities of the base model on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitRows: rows, logitCopies: SCORE_CHUNK_COPIES }), LOWER_REF);
+        const h = decoderHidden(this.weights, this.decoder, { ...this.input(ids, {}), noAdapters: true });
+        return chunkedTargetLogprobs(h, headOf(this.weights), targets, { temperature: opts.temperature, entropy: opts.entropy, rows });
       },
       dispose: () => undefined,
     };
@@ -77,6 +99,8 @@ export class HfModel implements CausalLM {
   }
 }
 
+const LOWER_TRAIN = 'lower the batch size (sft.batch_size, grpo.micro_batch_size) or the sequence length';
+const LOWER_REF = 'lower grpo.micro_batch_size or the sequence length';
 const trainableCount = (p: Params) => Object.values(p).reduce((a, v) => a + v.size, 0);
 
 /**

@@ -12,7 +12,7 @@ import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
 import { RUN_SCHEMA, type DatasetRef, type ModelResult, type PairedTest, type Reference, type RunSummary } from '../eval/results.js';
 import type { ModelSource } from '../eval/source.js';
-import { STAGE_VERSIONS, finishStage, openStage, type Stage } from './stages.js';
+import { STAGE_VERSIONS, finishStage, hfInitInputs, openStage, type Stage } from './stages.js';
 import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
@@ -208,7 +208,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   if (stagesMod) {
     const sm = stagesMod;
     const spec = { kind: 'char' as const, chars: family?.chars ?? '', specials: sm.SPECIALS };
-    const st = (init = await open(workDir, 'init', 'init', hf ? { model: recipe.model, weights: sm.hfWeightsSha256(hf.path), ...onBackend } : { seed: recipe.seed, model: recipe.model, tokenizer: spec, ...onBackend }, force));
+    const st = (init = await open(workDir, 'init', 'init', hf ? hfInitInputs(recipe.model, sm.hfWeightsSha256(hf.path), onBackend) : { seed: recipe.seed, model: recipe.model, tokenizer: spec, ...onBackend }, force));
     await timed(st, () => (hf ? Promise.resolve({ sha256: st.key, path: hf.path }) : sm.initStage(recipe, spec, st.dir)));
   }
 

@@ -13,6 +13,18 @@ import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 // sft, grpo 2: AdamW keeps flat moments and sums the gradient norm in another order (last bits of the weights move)
 export const STAGE_VERSIONS: Record<string, number> = { datagen: 1, init: 1, sft: 2, grpo: 2, eval: 1 };
 
+/**
+ * Bump when the Hugging Face decoder's code (src/model/: decoder, hf-model, vocab-loss, lora) changes what it
+ * computes, so stages cached by older code are not reused. Unversioned before 2.
+ */
+// 2: frozen products as (W xᵀ)ᵀ (last bits of logits and gradients move); the loss over the vocabulary in chunks of rows
+export const HF_MODEL_VERSION = 2;
+
+/** The base model's stage inputs for a Hugging Face checkpoint, with the model code's version: SFT, GRPO and eval stages chain from its key. */
+export function hfInitInputs(model: unknown, weightsSha256: string, onBackend: { backend?: string }): Record<string, unknown> {
+  return { model, weights: weightsSha256, hf_model: HF_MODEL_VERSION, ...onBackend };
+}
+
 /** The code that produced a stage: its stage version (in the key) and the commit of Reprise's checkout. */
 export interface StageCode {
   version: number;

@@ -3,9 +3,9 @@
 // are normalised over the whole batch, so the summed gradient equals the full-batch one).
 
 import * as tf from '@tensorflow/tfjs';
-import type { CausalLM } from '../model/causal-lm.js';
+import type { CausalLM, TokenScores } from '../model/causal-lm.js';
 import type { PackedBatch } from './batch.js';
-import { entropy, tokenLogprobs } from './losses.js';
+import { targetScores } from './losses.js';
 import { clippedSurrogate, k3 } from './grpo-loss.js';
 
 interface Rows {
@@ -19,19 +19,17 @@ function microBatches(S: number, size: number): Rows[] {
   return out;
 }
 
-/** Logits of rows r0..r1 [n*T, V], at the sampling temperature (as TRL does). */
-function logitsOf(lm: CausalLM, b: PackedBatch, { r0, r1 }: Rows, temperature: number, seed?: number): tf.Tensor2D {
-  const logits = lm.forward(tf.tensor2d(b.inputs.subarray(r0 * b.T, r1 * b.T), [r1 - r0, b.T], 'int32'), { train: seed !== undefined, seed });
-  return temperature === 1 ? logits : (logits.div(temperature) as tf.Tensor2D);
+/** log π (and the entropy) of rows r0..r1's tokens [n*T], at the sampling temperature (as TRL does). */
+function scoresOf(lm: CausalLM, b: PackedBatch, { r0, r1 }: Rows, temperature: number, o: { seed?: number; entropy?: boolean } = {}): TokenScores {
+  const ids = tf.tensor2d(b.inputs.subarray(r0 * b.T, r1 * b.T), [r1 - r0, b.T], 'int32');
+  return targetScores(lm, ids, tf.tensor1d(b.targets.subarray(r0 * b.T, r1 * b.T), 'int32'), { train: o.seed !== undefined, seed: o.seed, temperature, entropy: o.entropy });
 }
-
-const targetsOf = (b: PackedBatch, { r0, r1 }: Rows) => tf.tensor1d(b.targets.subarray(r0 * b.T, r1 * b.T), 'int32');
 
 /** log π(token) at every position [S*T] without gradients, micro-batch by micro-batch. */
 export async function batchLogprobs(lm: CausalLM, b: PackedBatch, temperature: number, microBatch: number): Promise<Float32Array> {
   const out = new Float32Array(b.B * b.T);
   for (const mb of microBatches(b.B, microBatch)) {
-    const lp = tf.tidy(() => tokenLogprobs(logitsOf(lm, b, mb, temperature), targetsOf(b, mb)));
+    const lp = tf.tidy(() => scoresOf(lm, b, mb, temperature).logp);
     out.set((await lp.data()) as Float32Array, mb.r0 * b.T);
     lp.dispose();
   }
@@ -83,12 +81,11 @@ export async function policyGradientPass(x: PassInputs): Promise<PassResult> {
     // read back after the gradients (webgpu in Node has no synchronous read): kept out of variableGrads' scope
     let stats: tf.Tensor[] = [];
     const { value, grads: g } = tf.variableGrads(() => {
-      const logits = logitsOf(x.lm, b, mb, x.temperature, x.dropoutSeed + mb.r0);
-      const logp = tokenLogprobs(logits, targetsOf(b, mb));
+      const { logp, entropy } = scoresOf(x.lm, b, mb, x.temperature, { seed: x.dropoutSeed + mb.r0, entropy: true });
       const old = x.oldLogp ? tf.tensor1d(x.oldLogp.subarray(...span)) : (detach(logp) as tf.Tensor1D);
       const ref = x.refLogp ? tf.tensor1d(x.refLogp.subarray(...span)) : undefined;
       const m = tf.tensor1d(mask);
-      stats = [tf.exp(logp.sub(old)), tf.sum(entropy(logits).mul(m)), ...(ref ? [tf.sum(k3(logp, ref).mul(m))] : [])].map((t) => tf.keep(t));
+      stats = [tf.exp(logp.sub(old)), tf.sum(entropy!.mul(m)), ...(ref ? [tf.sum(k3(logp, ref).mul(m))] : [])].map((t) => tf.keep(t));
       return clippedSurrogate({ logp, oldLogp: old, refLogp: ref, adv: tf.tensor1d(x.adv.subarray(...span)), weights: tf.tensor1d(x.weights.subarray(...span)), epsLow: x.epsLow, epsHigh: x.epsHigh, beta: x.beta });
     }, Object.values(x.lm.trainable));
     const [r, ent, kl] = await Promise.all(stats.map((t) => t.data()));

@@ -7,7 +7,7 @@ import type { ChatMessage } from '../model/tokenizer.js';
 import type { SftConfig } from '../config/recipe.js';
 import { AdamW } from './optim.js';
 import { lrAt } from './schedule.js';
-import { maskedCrossEntropy } from './losses.js';
+import { sftLoss } from './losses.js';
 import { packBatch, type Example } from './batch.js';
 import { FiniteGuard, resumeFrom, saveCheckpoint, scalar } from './checkpointing.js';
 import { Rng, dropoutSeed } from '../util/rng.js';
@@ -63,7 +63,7 @@ export async function trainSft(run: SftRun): Promise<{ steps: number; train_s: n
     for (let step = resumed.step; step < cfg.steps; step++) {
       const batch = packBatch(batchIndices(step, cfg.batch_size, examples.length, run.seed).map((i) => examples[i]), codec.pad, lm.config.max_context);
       const { value, grads } = tf.variableGrads(
-        () => maskedCrossEntropy(lm.forward(tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), { train: true, seed: dropoutSeed(run.seed, step) }), tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.mask)),
+        () => sftLoss(lm, tf.tensor2d(batch.inputs, [batch.B, batch.T], 'int32'), tf.tensor1d(batch.targets, 'int32'), tf.tensor1d(batch.mask), dropoutSeed(run.seed, step)),
         Object.values(lm.trainable),
       );
       const lr = lrAt(step, schedule);

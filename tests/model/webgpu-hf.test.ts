@@ -1,13 +1,13 @@
 // A Hugging Face decoder (Qwen2-shaped, tiny, random) with LoRA on webgpu (Dawn; on a CPU machine its OpenGL backend
 // over llvmpipe), where the fused RMSNorm, RoPE, cross-entropy and AdamW kernels run: the same logits, LoRA
-// gradients and greedy tokens as on cpu.
+// gradients (the loss as trainSft takes it, over the vocabulary in chunks) and greedy tokens as on cpu.
 
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { findWebGpuAdapter, initBackend } from '../../src/model/backend.js';
 import { loadHfModel } from '../../src/model/hf-model.js';
 import { attachLora, LoraSettings } from '../../src/model/lora.js';
-import { maskedCrossEntropy } from '../../src/train/losses.js';
+import { sftLoss } from '../../src/train/losses.js';
 import { sampleBatch } from '../../src/inference/sample.js';
 import { Rng } from '../../src/util/rng.js';
 import { TINY, writeSynthetic } from './hf-synth.js';
@@ -26,7 +26,7 @@ async function run(backend: 'cpu' | 'webgpu') {
   const targets = tf.tensor1d([5, 9, 13, 2, 7, 0, 4, 8, 15, 16, 23, 42], 'int32');
   const mask = tf.tensor1d([1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1]);
   const logits = await m.forward(ids).data();
-  const { value, grads } = tf.variableGrads(() => maskedCrossEntropy(m.forward(ids, { train: true }), targets, mask), Object.values(m.trainable));
+  const { value, grads } = tf.variableGrads(() => sftLoss(m, ids, targets, mask, 1), Object.values(m.trainable));
   const g: Record<string, Float32Array> = {};
   for (const [k, v] of Object.entries(m.trainable)) g[k] = (await grads[v.name].data()) as Float32Array;
   const tokens = (await sampleBatch(m, [[1, 2, 3], [7]], { temperature: 0, top_p: 1, max_tokens: 6 }, [], 0, new Rng(1))).map((r) => r.tokens);

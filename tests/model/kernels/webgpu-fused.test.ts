@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { findWebGpuAdapter, initBackend } from '../../../src/model/backend.js';
 import { layerNorm, rmsNorm } from '../../../src/model/kernels/norm.js';
 import { softmaxCrossEntropy } from '../../../src/model/kernels/cross-entropy.js';
+import { chunkedTargetLogprobs } from '../../../src/model/vocab-loss.js';
 import { attentionProbs, fusedRope, gelu } from '../../../src/model/kernels/activations.js';
 import { fusedOn, setFused } from '../../../src/model/kernels/fused.js';
 import { variableFrom } from '../../../src/model/gpt.js';
@@ -55,6 +56,14 @@ describe.skipIf(skip !== undefined)(`fused WGSL kernels on webgpu${skip ? ` (ski
     const x = tf.randomNormal([40, 12], 0, 5, 'float32', 5);
     const w = tf.randomNormal([12], 1, 0.3, 'float32', 6);
     await bothWays((a, c) => rmsNorm(a, c, 1e-6), [x, w], tf.randomNormal([40, 12], 0, 1, 'float32', 7));
+  });
+
+  it('log p of the targets over a 1000-token vocabulary in chunks of 5 rows (temperature 0.7) agrees with the unfused ops, its gradient for the hidden states included', async () => {
+    await initBackend('webgpu');
+    const h = tf.randomNormal([13, 24], 0, 1, 'float32', 30);
+    const w = tf.randomNormal([1000, 24], 0, 0.5, 'float32', 31) as tf.Tensor2D;
+    const t = tf.tensor1d(Int32Array.from({ length: 13 }, (_, i) => (i * 277) % 1000), 'int32');
+    await bothWays((a) => chunkedTargetLogprobs(a as tf.Tensor2D, w, t, { temperature: 0.7, rows: 5 }).logp, [h], tf.randomNormal([13], 0, 1, 'float32', 32));
   });
 
   it('softmaxCrossEntropy over a 1000-token vocabulary, masked, agrees with the unfused ops and its gradient', async () => {
