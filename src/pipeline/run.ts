@@ -12,7 +12,7 @@ import { readJsonl, writeJsonAtomic, writeJsonlAtomic } from '../util/fs.js';
 import { log, formatDuration } from '../util/progress.js';
 import { RUN_SCHEMA, type DatasetRef, type ModelResult, type PairedTest, type Reference, type RunSummary } from '../eval/results.js';
 import type { ModelSource } from '../eval/source.js';
-import { STAGE_VERSIONS, finishStage, hfInitInputs, openStage, type Stage } from './stages.js';
+import { STAGE_VERSIONS, finishStage, hfInitInputs, openStage, placementInputs, type Stage } from './stages.js';
 import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 import { codeProvenance, machine } from './provenance.js';
 import type { DatasetRow } from '../../datagen/types.js';
@@ -218,7 +218,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
   if (sftCfg && init && stagesMod) {
     const sm = stagesMod;
     const base = init;
-    const st = (sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: sftCfg, data: sftDataKey, init: base.key, ...onBackend }, force));
+    const st = (sft = await open(workDir, 'sft', 'sft', { seed: recipe.seed, sft: sftCfg, data: sftDataKey, init: base.key, ...onBackend, ...placementInputs(sftCfg) }, force));
     await timed(st, () => (hf ? hfStages!.hfSftStage(hf, sftCfg, recipe.seed, sftData!, st.dir) : sm.sftStage(recipe, modelOf(base), sftData!, st.dir)));
   }
 
@@ -229,7 +229,7 @@ async function runStages({ root, workDir, reportsDir, recipe, text, path, runId,
     const sm = stagesMod;
     const data = dg;
     const start = (grpoCfg.from ?? (sft ? 'sft' : 'base')) === 'sft' ? sft! : init;
-    const st = (grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: grpoCfg, data: data.key, sft: start.key, ...onBackend }, force));
+    const st = (grpo = await open(workDir, 'grpo', 'grpo', { seed: recipe.seed, grpo: grpoCfg, data: data.key, sft: start.key, ...onBackend, ...placementInputs(grpoCfg) }, force));
     await timed(st, () => (hf ? hfStages!.hfGrpoStage({ ...hf, path: modelOf(start) }, grpoCfg, recipe.seed, join(data.dir, 'rl.jsonl'), st.dir) : sm.grpoStage(recipe, modelOf(start), join(data.dir, 'rl.jsonl'), st.dir)));
   }
 

@@ -3,9 +3,9 @@
 // A run locks each stage directory it opens; the lock lives in <work dir>/locks/, so that --force can delete the
 // directory and nothing that lists stages/ sees it.
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { hashJson } from '../util/hash.js';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { hashJson, sha256 } from '../util/hash.js';
 import { readJson, writeJsonAtomic } from '../util/fs.js';
 import { acquireLock, lockPathOf, type Lock } from '../util/lock.js';
 
@@ -23,6 +23,15 @@ export const HF_MODEL_VERSION = 2;
 /** The base model's stage inputs for a Hugging Face checkpoint, with the model code's version: SFT, GRPO and eval stages chain from its key. */
 export function hfInitInputs(model: unknown, weightsSha256: string, onBackend: { backend?: string }): Record<string, unknown> {
   return { model, weights: weightsSha256, hf_model: HF_MODEL_VERSION, ...onBackend };
+}
+
+/**
+ * A training stage's placement in its key: the accelerate config's contents, not only its path (editing the file —
+ * processes, FSDP, mixed precision — must not reuse a stage trained under the old settings).
+ */
+export function placementInputs(cfg: { accelerate_config?: string }): Record<string, unknown> {
+  if (!cfg.accelerate_config) return {};
+  return { accelerate_config_sha256: sha256(readFileSync(resolve(cfg.accelerate_config))) };
 }
 
 /** The code that produced a stage: its stage version (in the key) and the commit of Reprise's checkout. */
