@@ -253,7 +253,9 @@ export function decoderHidden(w: DecoderWeights, cfg: DecoderConfig, x: DecoderI
   if (x.positions.length !== B * T) throw new ShapeError('positions', `[${B * T}]`, [x.positions.length]);
   const { cos: cosA, sin: sinA } = ropeTables(cfg.rope, x.positions);
   const run: LayerRun = { B, T, cos: tf.tensor3d(cosA, [B * T, 1, hd]), sin: tf.tensor3d(sinA, [B * T, 1, hd]), bias: x.bias, cache: x.cache, noAdapters: x.noAdapters };
-  let h = embedRows(w.embed, x.ids.reshape([B * T]) as tf.Tensor1D); // [B*T, d]
+  const flatIds = x.ids.reshape([B * T]) as tf.Tensor1D;
+  // sampling with the KV cache records no gradients: the plain gather there, no custom-gradient op per token
+  let h = x.cache ? (tf.gather(w.embed, flatIds) as tf.Tensor2D) : embedRows(w.embed, flatIds); // [B*T, d]
   // each layer in its own scope: inference holds one layer's intermediates at a time; training recomputes them
   w.layers.forEach((L, l) => {
     const layer = (hin: tf.Tensor2D, train: TrainCtx | undefined, r: LayerRun) => decoderLayer(cfg, L, l, hin, r, train);
