@@ -8,6 +8,7 @@ import { checkTensors, expectedTensors } from '../../src/model/hf-weights.js';
 import type { SafetensorsHeader } from '../../src/model/safetensors.js';
 import { parseDecoderConfig } from '../../src/model/hf-config.js';
 import { TINY, writeSynthetic } from './hf-synth.js';
+import { maxRelErr as maxRel } from '../rel-err.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -20,16 +21,6 @@ async function logitsOf(dir: string): Promise<Float32Array> {
   const out = tf.tidy(() => m.forward(ids()).dataSync() as Float32Array);
   m.dispose();
   return out;
-}
-
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
 }
 
 describe('Hugging Face checkpoints', () => {

@@ -11,6 +11,7 @@ import { loadAdapter, mergeLora } from '../../src/model/lora.js';
 import { readHeader, readTensors } from '../../src/model/safetensors.js';
 import { sampleBatch } from '../../src/inference/sample.js';
 import { Rng } from '../../src/util/rng.js';
+import { maxRelErr as relErr } from '../rel-err.js';
 
 const ROOT = join(__dirname, '..', 'fixtures', 'hf');
 const MODELS = ['llama', 'llama-bf16-sharded', 'smollm2', 'qwen2', 'qwen2-bf16', 'qwen2-f16-linear', 'qwen2-dynamic', 'qwen3', 'qwen3-bf16'];
@@ -22,13 +23,6 @@ interface Expected {
 }
 const expected = (dir: string) => JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected;
 const reference = (dir: string, name: string) => readTensors(readHeader(join(dir, 'expected.safetensors')), [name])[name].data;
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) [num, den] = [Math.max(num, Math.abs(a[i] - b[i])), Math.max(den, Math.abs(b[i]))];
-  return num / den;
-}
 
 function logitsOn(m: HfModel, inputs: number[][]): Float32Array {
   return tf.tidy(() => m.forward(tf.tensor2d(inputs, [inputs.length, inputs[0].length], 'int32')).dataSync() as Float32Array);

@@ -10,15 +10,10 @@ import { saveHfModel } from '../../src/model/hf-save.js';
 import { readHeader } from '../../src/model/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { TINY, writeSynthetic } from './hf-synth.js';
+import { maxRelErr as maxRel } from '../rel-err.js';
 
 const ids = () => tf.tensor2d([[2, 3, 4, 5, 6, 7], [7, 8, 9, 10, 11, 12]], [2, 6], 'int32');
 const logits = (m: HfModel) => tf.tidy(() => m.forward(ids()).dataSync() as Float32Array);
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) [num, den] = [Math.max(num, Math.abs(a[i] - b[i])), Math.max(den, Math.abs(b[i]))];
-  return num / den;
-}
 /** B is zero after init; give it values so the adapter matters. */
 function perturb(m: HfModel): void {
   const rng = new Rng('perturb');

@@ -10,22 +10,11 @@ import { policyGradientPass } from '../../src/train/grpo-pass.js';
 import { packBatch } from '../../src/train/batch.js';
 import { tokenWeights } from '../../src/train/grpo-loss.js';
 import { Rng } from '../../src/util/rng.js';
+import { maxRelErr as relErr } from '../rel-err.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
 });
-
-/** max |a − b| / max |b|: the relative error of a against a reference b. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / s;
-}
 
 const data = (t: tf.Tensor) => Array.from(t.dataSync());
 

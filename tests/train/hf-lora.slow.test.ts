@@ -14,6 +14,7 @@ import { trainSft } from '../../src/train/sft.js';
 import { trainGrpo } from '../../src/train/grpo.js';
 import { tinyGrpo, tinySft } from '../fixtures/tiny-r1-stages.js';
 import { readJsonl } from '../../src/util/fs.js';
+import { maxRelErr as maxRel } from '../rel-err.js';
 
 const QWEN2 = join(__dirname, '..', 'fixtures', 'hf', 'qwen2');
 
@@ -31,12 +32,6 @@ const codec: ChatCodec = {
 const conversations = ['1+2=3', '2+2=4', '3+4=7', '5+1=6'].map((t) => ({ messages: [{ role: 'user' as const, content: t.slice(0, 4) }, { role: 'assistant' as const, content: `<answer>${t.slice(4)}</answer>` }] }));
 const ids = tf.tensor2d([[351, 49, 43, 50, 61, 352, 351, 60]], [1, 8], 'int32');
 const logits = (m: HfModel) => tf.tidy(() => m.forward(ids).dataSync() as Float32Array);
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) [num, den] = [Math.max(num, Math.abs(a[i] - b[i])), Math.max(den, Math.abs(b[i]))];
-  return num / den;
-}
 
 beforeAll(async () => {
   process.env.REPRISE_QUIET = '1';

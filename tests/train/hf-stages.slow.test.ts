@@ -9,16 +9,11 @@ import { loadAdapter, LoraSettings } from '../../src/model/lora.js';
 import { hfGrpoStage, hfSftStage } from '../../src/train/hf-stages.js';
 import { tinyGrpo, tinySft } from '../fixtures/tiny-r1-stages.js';
 import { readJsonl } from '../../src/util/fs.js';
+import { maxRelErr as maxRel } from '../rel-err.js';
 
 const QWEN2 = join(__dirname, '..', 'fixtures', 'hf', 'qwen2');
 const ids = tf.tensor2d([[351, 84, 82, 272, 198, 50, 347, 220, 17, 352, 198, 351, 309, 82, 263, 83, 292, 83, 198, 353, 198]], [1, 21], 'int32');
 const logits = (m: HfModel) => tf.tidy(() => m.forward(ids).dataSync() as Float32Array);
-function maxRel(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) [num, den] = [Math.max(num, Math.abs(a[i] - b[i])), Math.max(den, Math.abs(b[i]))];
-  return num / den;
-}
 
 beforeAll(async () => {
   process.env.REPRISE_QUIET = '1';

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { initBackend } from '../../src/model/backend.js';
 import { clippedSurrogate, groupAdvantages, tokenWeights } from '../../src/train/grpo-loss.js';
 import { maskedCrossEntropy, tokenLogprobs } from '../../src/train/losses.js';
+import { maxRelErr } from '../rel-err.js';
 
 const FIXTURE = new URL('../fixtures/loss/loss-fixture.json', import.meta.url);
 
@@ -39,16 +40,7 @@ const Fixture = z.object({ version: z.literal(1), tolerance: z.number().positive
 type Case = z.infer<typeof Case>;
 
 /** max |a − b| / max |b|: the fixture's error metric. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / Math.max(m, 1e-12);
-}
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>): number => maxRelErr(a, b, 1e-12);
 
 /** The tfjs side of one case: loss and d loss / d logits, plus the intermediate arrays of a GRPO case. */
 function tfjsCase(c: Case): Record<string, ArrayLike<number>> {

@@ -7,21 +7,15 @@ import { findWebGpuAdapter, initBackend } from '../../../src/model/backend.js';
 import { layerNorm, rmsNorm } from '../../../src/model/kernels/norm.js';
 import { softmaxCrossEntropy } from '../../../src/model/kernels/cross-entropy.js';
 import { scalar } from '../../../src/model/kernels/scalars.js';
+import { l2RelErr } from '../../rel-err.js';
 
 process.env.REPRISE_WEBGPU ??= 'opengl';
 const gpu = await findWebGpuAdapter();
 
 /** ‖a − b‖ / ‖b‖ over all elements. */
 async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
-  const [da, db] = [await a.data(), await b.data()];
   expect(a.shape).toEqual(b.shape);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < da.length; i++) {
-    num += (da[i] - db[i]) ** 2;
-    den += db[i] ** 2;
-  }
-  return Math.sqrt(num / den);
+  return l2RelErr(await a.data(), await b.data());
 }
 
 function plainLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {

@@ -11,6 +11,7 @@ import { maskedCrossEntropy } from '../../../src/train/losses.js';
 import { gptLM } from '../../../src/model/lm.js';
 import { sampleBatch } from '../../../src/inference/sample.js';
 import { Rng } from '../../../src/util/rng.js';
+import { l2RelErr as relErr } from '../../rel-err.js';
 
 const blas = loadBlas(2);
 const noBlas = typeof blas === 'string' ? blas : undefined;
@@ -22,16 +23,6 @@ async function on(backend: 'cpu' | 'wasm' | 'blas', f: () => tf.Tensor[]): Promi
   const out = await Promise.all(ts.map(async (t) => ({ shape: t.shape, data: (await t.data()) as Float32Array })));
   tf.dispose(ts);
   return out;
-}
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);

@@ -11,6 +11,7 @@ import { attentionProbs, fusedRope, gelu } from '../../../src/model/kernels/acti
 import { fusedOn, setFused } from '../../../src/model/kernels/fused.js';
 import { variableFrom } from '../../../src/model/gpt.js';
 import { AdamW } from '../../../src/train/optim.js';
+import { l2RelErr } from '../../rel-err.js';
 
 process.env.REPRISE_WEBGPU ??= 'opengl';
 const gpu = await findWebGpuAdapter();
@@ -19,14 +20,7 @@ const skip = typeof gpu === 'string' ? gpu : undefined;
 /** ‖a − b‖ / ‖b‖ over all elements. */
 async function relErr(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   expect(a.shape).toEqual(b.shape);
-  const [da, db] = [await a.data(), await b.data()];
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < da.length; i++) {
-    num += (da[i] - db[i]) ** 2;
-    den += db[i] ** 2;
-  }
-  return Math.sqrt(num / den);
+  return l2RelErr(await a.data(), await b.data());
 }
 
 /** f's value and its gradients for every input of Σ f(xs)·r, fused and unfused. */
