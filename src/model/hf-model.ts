@@ -52,12 +52,17 @@ export class HfModel implements CausalLM {
 
   /** log p(target) per position, the loss over the vocabulary in chunks of `rows` rows (vocab-loss.ts). */
   targetLogprobs(ids: tf.Tensor2D, targets: tf.Tensor1D, opts: ScoreOptions & { rows?: number } = {}): TokenScores {
+    return this.scores(ids, targets, opts, true);
+  }
+
+  /** targetLogprobs with the adapters on, or off (the base model: no dropout, no training step). */
+  private scores(ids: tf.Tensor2D, targets: tf.Tensor1D, opts: ScoreOptions & { rows?: number }, adapters: boolean): TokenScores {
     const [B, T] = ids.shape;
     const rows = Math.min(B * T, opts.rows ?? lossChunkRows(this.decoder.vocab_size));
     if (opts.train) assertFits(`a training step on ${B} × ${T} tokens`, trainStepParts(this.decoder, B, T, { rank: this.lora?.r ?? 0, params: trainableCount(this.trainable), lossRows: rows }), LOWER_TRAIN);
-    else assertFits(`log-probabilities of ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitRows: rows, logitCopies: SCORE_CHUNK_COPIES, loraRank: this.lora?.r }), LOWER_TRAIN);
-    const h = decoderHidden(this.weights, this.decoder, this.input(ids, opts));
-    return chunkedTargetLogprobs(h, headOf(this.weights), targets, { ...opts, rows });
+    else assertFits(`log-probabilities of ${adapters ? '' : 'the base model on '}${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitRows: rows, logitCopies: SCORE_CHUNK_COPIES, loraRank: adapters ? this.lora?.r : undefined }), adapters ? LOWER_TRAIN : LOWER_REF);
+    const h = decoderHidden(this.weights, this.decoder, adapters ? this.input(ids, opts) : { ...this.input(ids, {}), noAdapters: true });
+    return chunkedTargetLogprobs(h, headOf(this.weights), targets, { temperature: opts.temperature, entropy: opts.entropy, rows });
   }
 
   /** log p(target) per position [B*T] of sequences [B, T] and their next tokens [B*T]. */
@@ -83,13 +88,7 @@ export class HfModel implements CausalLM {
         assertFits(`a forward pass of the base model on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitCopies: LOGPROB_LOGIT_COPIES }), LOWER_REF);
         return decoderLogits(this.weights, this.decoder, { ...this.input(ids, {}), noAdapters: true });
       },
-      targetLogprobs: (ids, targets, opts = {}) => {
-        const [B, T] = ids.shape;
-        const rows = Math.min(B * T, lossChunkRows(this.decoder.vocab_size));
-        assertFits(`log-probabilities of the base model on ${B} × ${T} tokens`, forwardParts(this.decoder, B, T, { logitRows: rows, logitCopies: SCORE_CHUNK_COPIES }), LOWER_REF);
-        const h = decoderHidden(this.weights, this.decoder, { ...this.input(ids, {}), noAdapters: true });
-        return chunkedTargetLogprobs(h, headOf(this.weights), targets, { temperature: opts.temperature, entropy: opts.entropy, rows });
-      },
+      targetLogprobs: (ids, targets, opts = {}) => this.scores(ids, targets, { temperature: opts.temperature, entropy: opts.entropy }, false),
       dispose: () => undefined,
     };
   }
