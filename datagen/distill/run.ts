@@ -2,9 +2,10 @@
 // endpoints, each kept only if it verifies against the gold (rejection sampling), deduplicated, written as
 // chat JSONL for SFT. Bounded concurrency, retries (in the pool), resume by prompt id, usage, progress.
 
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
+import { z } from 'zod';
 import type { DatagenRecipe, DistillSpec } from '../../src/config/datagen-spec.js';
 import { loadSpec } from '../../src/config/eval-spec.js';
 import { dataDir, findDataFile } from '../../src/data/bench-data.js';
@@ -14,7 +15,7 @@ import { fileEntry, writeManifest, type DatasetManifest } from '../../src/data/m
 import { asText, readTable, requireColumn } from '../../src/data/table.js';
 import { OpenAIPool, type ChatRequest } from '../../src/inference/openai-client.js';
 import { countReasons, FailureRateError, InputError } from '../../src/util/errors.js';
-import { writeFileAtomic } from '../../src/util/fs.js';
+import { readJson, writeFileAtomic } from '../../src/util/fs.js';
 import { sha256File } from '../../src/util/hash.js';
 import { Progress, log } from '../../src/util/progress.js';
 import { makeVerifier } from './verify.js';
@@ -75,17 +76,21 @@ function flatten(v: unknown, at = '', out: Record<string, string> = {}): Record<
   return out;
 }
 
+/** What records.key.json must hold to be compared (the rest is compared as it is). */
+const StoredKey = z.looseObject({ recipe: z.object({ name: z.string(), version: z.number() }) });
+
 /** The folder's records are resumed only by the settings that made them (records.key.json); a folder without records is claimed. */
 function claimRecords(dir: string, key: Record<string, unknown>): void {
   const file = join(dir, 'records.key.json');
   if (existsSync(file)) {
-    const had = flatten(JSON.parse(readFileSync(file, 'utf8')));
+    const read = StoredKey.safeParse(readJson(file));
+    if (!read.success) throw new InputError(`not a records key: ${read.error.issues[0].message}`, { file, field: read.error.issues[0].path.join('.'), hint: 'delete the folder to start again' });
+    const had = flatten(read.data);
     const now = flatten(key);
     const changed = [...new Set([...Object.keys(had), ...Object.keys(now)])].filter((k) => had[k] !== now[k]);
     if (changed.length) {
-      const r = (key.recipe ?? {}) as { name?: string };
-      const old = JSON.parse(readFileSync(file, 'utf8')) as { recipe?: { name?: string; version?: number } };
-      throw new InputError(`${join(dir, 'records.jsonl')} holds completions made by ${old.recipe?.name ?? r.name} v${old.recipe?.version} with other settings: ${changed.map((k) => `${k.replace(/^recipe\./, '')}: ${had[k] ?? '(none)'} → ${now[k] ?? '(none)'}`).join('; ')}`, { file, hint: 'name another folder with --out-dir (or out_dir in the recipe), or delete this one to start again' });
+      const { name, version } = read.data.recipe;
+      throw new InputError(`${join(dir, 'records.jsonl')} holds completions made by ${name} v${version} with other settings: ${changed.map((k) => `${k.replace(/^recipe\./, '')}: ${had[k] ?? '(none)'} → ${now[k] ?? '(none)'}`).join('; ')}`, { file, hint: 'name another folder with --out-dir (or out_dir in the recipe), or delete this one to start again' });
     }
     return;
   }

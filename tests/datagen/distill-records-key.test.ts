@@ -49,5 +49,10 @@ describe('distill records are resumed only by the settings that made them', () =
     const again = await buildDatagen(recipe(dir, 2, 0.9), { outDir: out });
     expect(again.built.add.counts).toMatchObject({ prompts: 3, done: 3 });
     expect(JSON.parse(readFileSync(join(out, 'add', 'records.key.json'), 'utf8'))).toMatchObject({ recipe: { name: 'distill-key', version: 2 } });
+    // a damaged key is an error naming the file, not a stack trace
+    writeFileSync(join(out, 'add', 'records.key.json'), '{"recipe": {"name": "distill-key"');
+    await expect(buildDatagen(recipe(dir, 2, 0.9), { outDir: out })).rejects.toThrow(/records\.key\.json[\s\S]*invalid JSON/);
+    writeFileSync(join(out, 'add', 'records.key.json'), '{"recipe": {"name": "distill-key"}}');
+    await expect(buildDatagen(recipe(dir, 2, 0.9), { outDir: out })).rejects.toThrow(/records\.key\.json[\s\S]*field "recipe\.version"/);
   });
 });
